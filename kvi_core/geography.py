@@ -1,0 +1,182 @@
+"""Regions: kommuner and fylker per year, KOSTRA groups, bydeler, and who belongs to what.
+
+Everything is read from the files in ``kvi_core/data`` (see PROVENANCE.md there), so nothing
+needs the network. Years 2020-2023 use the 2020 classification (KLASS 131), 2024 on the 2024 one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+LAND = "EAK"
+LAND_NAME = "Hele landet"
+FIRST_YEAR = 2020
+NIVA_ORDER = ("land", "fylke", "kostragruppe", "kommune", "bydel")
+
+
+class GeographyError(ValueError):
+    """A geography input (e.g. a KOSTRA grouping file) cannot be used."""
+
+
+def data_path(name: str) -> Path:
+    return Path(__file__).resolve().parent / "data" / name
+
+
+def classification_year(aar: int) -> int:
+    """The KLASS 131 version kvi uses for a statistics year."""
+    if aar < FIRST_YEAR:
+        raise GeographyError(f"år {aar}: kvi har kommuneinndeling fra {FIRST_YEAR}")
+    return 2024 if aar >= 2024 else 2020
+
+
+@lru_cache(maxsize=None)
+def _kommuner(version: int) -> pd.DataFrame:
+    return pd.read_csv(data_path(f"kommuner_{version}.csv"), dtype=str, encoding="utf-8")
+
+
+def kommuner(aar: int) -> pd.DataFrame:
+    """Kommuner valid in ``aar``: kommunenr, kommune_navn, fylkenr, fylke_navn (all text)."""
+    return _kommuner(classification_year(aar)).copy()
+
+
+def fylke_region(fylkenr: str) -> str:
+    return "EKA" + fylkenr
+
+
+@lru_cache(maxsize=None)
+def bydel_names() -> dict[str, str]:
+    df = pd.read_csv(data_path("bydeler.csv"), dtype=str, encoding="utf-8")
+    return dict(zip(df["bydelsnr"], df["bydel_navn"]))
+
+
+def kommune_changes() -> pd.DataFrame:
+    """2020-2023 codes to 2024 codes (KLASS change table): one row per (old, new) pair, with type."""
+    return pd.read_csv(data_path("kommuneendringer_2023_2024.csv"), dtype=str, encoding="utf-8")
+
+
+# --- KOSTRA grouping ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KostraGrouping:
+    """kommunenr -> kostragruppe (as ``EKGnn``), and where the grouping comes from."""
+
+    table: pd.DataFrame  # columns kommunenr, kostragruppe
+    official: bool
+    source: str
+
+    @property
+    def notice(self) -> str:
+        if self.official:
+            return f"KOSTRA-gruppering: {self.source}."
+        return (
+            f"KOSTRA-gruppering: {self.source}. Dette er IKKE SSBs offisielle KOSTRA-gruppering, "
+            "men en demonstrasjonsgruppering etter folketall; tall for KOSTRA-grupper kan ikke "
+            "sammenlignes med SSBs."
+        )
+
+
+def _normalise_group(value: str) -> str | None:
+    v = str(value).strip().upper()
+    if v.startswith("EKG"):
+        v = v[3:]
+    if not v.isdigit() or not 1 <= len(v) <= 2:
+        return None
+    return "EKG" + v.zfill(2)
+
+
+def read_kostra_grouping(path: str | Path, aar: int) -> KostraGrouping:
+    """Read a ``kommunenr,kostragruppe`` CSV (group as ``EKG01`` or ``01``) and check it covers
+    every kommune of the year exactly once."""
+    path = Path(path)
+    try:
+        raw = pd.read_csv(path, dtype=str, sep=None, engine="python", encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise GeographyError(f"finner ikke KOSTRA-grupperingsfilen {path}") from None
+    except Exception as exc:  # unreadable file: one clear line, no traceback
+        raise GeographyError(f"kan ikke lese KOSTRA-grupperingsfilen {path}: {exc}") from None
+    raw.columns = [c.strip().lower() for c in raw.columns]
+    missing = {"kommunenr", "kostragruppe"} - set(raw.columns)
+    if missing:
+        raise GeographyError(f"{path}: mangler kolonne(r) {', '.join(sorted(missing))}")
+    df = pd.DataFrame(
+        {
+            "kommunenr": raw["kommunenr"].str.strip().str.zfill(4),
+            "kostragruppe": raw["kostragruppe"].map(_normalise_group),
+        }
+    )
+    bad = df["kostragruppe"].isna()
+    if bad.any():
+        i = int(bad.idxmax())
+        raise GeographyError(
+            f"{path} rad {i + 1}: kolonne kostragruppe har verdien {raw['kostragruppe'].iloc[i]!r}, "
+            "som ikke er en gruppe (EKGnn eller nn)"
+        )
+    dup = df["kommunenr"].duplicated(keep=False)
+    if dup.any():
+        raise GeographyError(f"{path}: kommunenr {df.loc[dup, 'kommunenr'].iloc[0]} står flere ganger")
+    known = set(kommuner(aar)["kommunenr"])
+    lacking = sorted(known - set(df["kommunenr"]))
+    if lacking:
+        raise GeographyError(
+            f"{path}: {len(lacking)} kommune(r) i {aar} mangler gruppe, f.eks. {', '.join(lacking[:5])}"
+        )
+    df = df[df["kommunenr"].isin(known)].reset_index(drop=True)
+    return KostraGrouping(df, official=True, source=f"fra filen {path.name}")
+
+
+def demo_kostra_grouping(aar: int) -> KostraGrouping:
+    """The grouping shipped with kvi: by population size, NOT SSB's official one."""
+    version = classification_year(aar)
+    df = pd.read_csv(data_path(f"kostragrupper_demo_{version}.csv"), dtype=str)
+    return KostraGrouping(
+        df[["kommunenr", "kostragruppe"]],
+        official=False,
+        source=f"kvis demonstrasjonsgruppering for kommuneinndeling {version}",
+    )
+
+
+def kostra_grouping(aar: int, path: str | Path | None = None) -> KostraGrouping:
+    return read_kostra_grouping(path, aar) if path else demo_kostra_grouping(aar)
+
+
+# --- membership -------------------------------------------------------------------------------
+
+def membership(aar: int, grouping: KostraGrouping, bydeler: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+    """Every published region as a set of geographic *units*.
+
+    Returns one row per (unit, region) with columns ``unit, niva, region, region_navn``.
+    Units are the finest geography: a kommune, or, for a kommune whose persons carry bydelsnr,
+    each of its bydeler plus a residual unit ``<kommunenr>-uten-bydel`` (persons without a bydel)
+    that is never published on its own. Every region of the year's classification appears, even
+    when nobody there has a need.
+    """
+    kom = kommuner(aar)
+    grp = dict(zip(grouping.table["kommunenr"], grouping.table["kostragruppe"]))
+    by_kommune: dict[str, list[str]] = {}
+    for b in sorted(set(bydeler)):
+        by_kommune.setdefault(b[:4], []).append(b)
+    names = bydel_names()
+    rows: list[tuple[str, str, str, str]] = []
+    for k, kname, f, fname in kom.itertuples(index=False):
+        units = [k]
+        if k in by_kommune:
+            units = by_kommune[k] + [f"{k}-uten-bydel"]
+            for b in by_kommune[k]:
+                rows.append((b, "bydel", b, names.get(b, f"Bydel {b}")))
+        g = grp[k]
+        for u in units:
+            rows.append((u, "land", LAND, LAND_NAME))
+            rows.append((u, "fylke", fylke_region(f), fname))
+            rows.append((u, "kostragruppe", g, f"KOSTRA-gruppe {g[3:]}"))
+            rows.append((u, "kommune", k, kname))
+    return pd.DataFrame(rows, columns=["unit", "niva", "region", "region_navn"])
+
+
+def regions(members: pd.DataFrame) -> pd.DataFrame:
+    """Published regions in publication order (land, fylke, kostragruppe, kommune, bydel)."""
+    r = members.drop_duplicates("region")[["niva", "region", "region_navn"]].copy()
+    r["_o"] = r["niva"].map({n: i for i, n in enumerate(NIVA_ORDER)})
+    return r.sort_values(["_o", "region"]).drop(columns="_o").reset_index(drop=True)
