@@ -11,13 +11,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from kvi_core.errors import KviInputError
+
 LAND = "EAK"
 LAND_NAME = "Hele landet"
 FIRST_YEAR = 2020
 NIVA_ORDER = ("land", "fylke", "kostragruppe", "kommune", "bydel")
 
 
-class GeographyError(ValueError):
+class GeographyError(KviInputError):
     """A geography input (e.g. a KOSTRA grouping file) cannot be used."""
 
 

@@ -1,0 +1,119 @@
+"""The ``kvi`` command (also ``python -m kvi_core``).
+
+Each subcommand parses its arguments and calls one function of kvi_core; heavy modules are
+imported inside the subcommand so that ``kvi compute`` does not pay for matplotlib or papermill.
+A problem that makes the input unusable ends with one line on stderr and exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _years(text: str) -> list[int]:
+    """``2024``, ``2020-2024`` or ``2020,2022``."""
+    out: list[int] = []
+    for part in text.split(","):
+        if "-" in part:
+            a, b = part.split("-", 1)
+            out.extend(range(int(a), int(b) + 1))
+        else:
+            out.append(int(part))
+    return sorted(set(out))
+
+
+def _cmd_compute(a: argparse.Namespace) -> int:
+    from kvi_core.pipeline import compute
+
+    compute(
+        a.input,
+        a.out,
+        kostragrupper=a.kostragrupper,
+        unsuppressed=a.unsuppressed,
+        threshold=a.terskel,
+    )
+    return 0
+
+
+def _cmd_audit(a: argparse.Namespace) -> int:
+    from kvi_core.audit import audit_directory, print_audit
+
+    findings = audit_directory(a.dir)
+    print_audit(findings, sys.stdout)
+    return 1 if len(findings) else 0
+
+
+def _cmd_demo(a: argparse.Namespace) -> int:
+    from kvi_core.demo import write_demo_extract
+
+    write_demo_extract(a.out, years=_years(a.years), persons_per_year=a.persons, seed=a.seed)
+    return 0
+
+
+def _cmd_reports(a: argparse.Namespace) -> int:
+    from kvi_core.reporting.batch import run_reports
+
+    return run_reports(
+        input_path=a.input,
+        aar=a.aar,
+        out=a.out,
+        kostragrupper=a.kostragrupper,
+        kommuner=a.kommune,
+        jobs=a.jobs,
+        threshold=a.terskel,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kvi", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("compute", help="beregn indikatorene fra et personuttrekk")
+    c.add_argument("--input", required=True, type=Path, help="uttrekk (CSV eller Parquet)")
+    c.add_argument("--out", required=True, type=Path, help="mappe for resultatene")
+    c.add_argument("--kostragrupper", type=Path, help="CSV kommunenr,kostragruppe (ellers kvis demogruppering)")
+    c.add_argument("--unsuppressed", action="store_true", help="kun til intern kvalitetssikring: uprikkede tall")
+    c.add_argument("--terskel", type=int, default=5, help="prikkingsterskel: antall under dette skjules (standard 5)")
+    c.set_defaults(func=_cmd_compute)
+
+    au = sub.add_parser("audit", help="kontroller at prikkede tall ikke kan regnes ut")
+    au.add_argument("dir", type=Path, help="mappe med indikatorer.csv og regioner.csv")
+    au.set_defaults(func=_cmd_audit)
+
+    d = sub.add_parser("demo-data", help="lag et syntetisk demo-uttrekk")
+    d.add_argument("--out", required=True, type=Path)
+    d.add_argument("--years", default="2020-2024", help="f.eks. 2024 eller 2020-2024 (standard)")
+    d.add_argument("--persons", type=int, default=400_000, help="personer per år nasjonalt")
+    d.add_argument("--seed", type=int, default=20241231)
+    d.set_defaults(func=_cmd_demo)
+
+    r = sub.add_parser("reports", help="lag HTML- og PDF-rapport for hver kommune")
+    r.add_argument("--input", required=True, type=Path)
+    r.add_argument("--aar", required=True, type=int)
+    r.add_argument("--out", required=True, type=Path)
+    r.add_argument("--kostragrupper", type=Path)
+    r.add_argument("--kommune", nargs="*", default=None, help="bare disse kommunenumrene")
+    r.add_argument("--jobs", type=int, default=1)
+    r.add_argument("--terskel", type=int, default=5)
+    r.set_defaults(func=_cmd_reports)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from kvi_core.errors import KviInputError
+    from kvi_core.pipeline import DisclosureError
+
+    try:
+        return args.func(args)
+    except KviInputError as exc:
+        print(f"kvi: {exc}", file=sys.stderr)
+        return 2
+    except DisclosureError as exc:
+        print(f"kvi: prikkingen holder ikke: {exc}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

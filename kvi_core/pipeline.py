@@ -1,0 +1,151 @@
+"""``kvi compute``: extract in, the published (suppressed and audited) tables out."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kvi_core import __version__, geography
+from kvi_core.errors import KviInputError
+from kvi_core.indicators import aggregate, inner_counts, unit_of
+from kvi_core.intake import REJECTION_COLUMNS, Extract, read_extract
+from kvi_core.output import long_table, sort_table, write_csv, write_json, write_parquet
+from kvi_core.specs import IndicatorSpec, load_specs
+
+
+class DisclosureError(RuntimeError):
+    """The audit found a hidden cell that can be worked out: nothing is published."""
+
+
+@dataclass
+class YearGeography:
+    aar: int
+    grouping: geography.KostraGrouping
+    members: pd.DataFrame
+    unit_codes: list[str]
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def year_geography(persons: pd.DataFrame, aar: int, kostragrupper: Path | None) -> YearGeography:
+    grouping = geography.kostra_grouping(aar, kostragrupper)
+    bydeler = sorted(set(persons["bydelsnr"]) - {""})
+    members = geography.membership(aar, grouping, bydeler)
+    return YearGeography(aar, grouping, members, list(pd.unique(members["unit"])))
+
+
+def year_cells(
+    extract: Extract, sel: np.ndarray, geo: YearGeography, spec: IndicatorSpec, suppressed: bool, threshold: int
+) -> pd.DataFrame:
+    """All published cells of one indicator and year, suppressed (and audited) unless told not to."""
+    persons = extract.persons[sel]
+    units = unit_of(persons, {u[:4] for u in geo.unit_codes if len(u) == 6})
+    inner = inner_counts(persons, spec, units, geo.unit_codes, extract.excluded[spec.id][sel])
+    if not suppressed:
+        return aggregate(inner, geo.members)
+    from kvi_core.audit import audit_cells
+    from kvi_core.suppression import suppress
+
+    cells = suppress(inner, geo.members, threshold=threshold)
+    published = cells.assign(antall=cells["antall"].where(~cells["hidden"]))
+    findings = audit_cells(published, geo.members)
+    if len(findings):
+        raise DisclosureError(
+            f"{spec.id} {geo.aar}: {len(findings)} prikkede celler kan regnes ut; ingenting er skrevet"
+        )
+    return cells
+
+
+def read_sidecar(input_path: Path) -> dict:
+    side = Path(f"{input_path}.metadata.json")
+    if side.exists():
+        try:
+            return json.loads(side.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return {}
+    return {}
+
+
+def compute(
+    input_path: str | Path,
+    out_dir: str | Path,
+    kostragrupper: str | Path | None = None,
+    unsuppressed: bool = False,
+    threshold: int = 5,
+    quiet: bool = False,
+) -> dict:
+    """Run the whole computation and write the output folder. Returns the metadata written."""
+    input_path, out_dir = Path(input_path), Path(out_dir)
+    if threshold < 1:
+        raise KviInputError(f"terskelen må være minst 1 (fikk {threshold})")
+    specs = load_specs()
+    extract = read_extract(input_path, specs)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_csv(extract.rejections.rename(columns={"avvist_rad": "hele_raden_avvist"}), out_dir / "avvist.csv")
+    if extract.persons.empty:
+        raise KviInputError(f"ingen rader i {input_path} kunne brukes; se {out_dir / 'avvist.csv'}")
+
+    years = sorted(int(y) for y in pd.unique(extract.persons["aar"]))
+    aar_col = extract.persons["aar"].to_numpy()
+    tables, regioner, groupings = [], [], {}
+    for aar in years:
+        sel = aar_col == aar
+        geo = year_geography(extract.persons[sel], aar, kostragrupper)
+        groupings[aar] = geo.grouping
+        regioner.append(geo.members.assign(aar=aar)[["aar", "unit", "niva", "region", "region_navn"]])
+        for spec in specs:
+            cells = year_cells(extract, sel, geo, spec, not unsuppressed, threshold)
+            tables.append(long_table(cells, spec.id, aar))
+    table = sort_table(pd.concat(tables, ignore_index=True), [s.id for s in specs])
+
+    from kvi_core.comparison import add_confidence_intervals
+
+    table = add_confidence_intervals(table)
+    grouping = groupings[years[-1]]
+    meta = {
+        "kvi_versjon": __version__,
+        "generert": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
+        "input_fil": input_path.name,
+        "input_sha256": sha256(input_path),
+        "aar": years,
+        "terskel": threshold,
+        "prikket": not unsuppressed,
+        "kostragruppering": {"offisiell": grouping.official, "kilde": grouping.source, "merknad": grouping.notice},
+        "syntetisk": bool(read_sidecar(input_path).get("syntetisk", False)),
+        "indikatorer": [s.id for s in specs],
+        "rader_inn": extract.rows_in,
+        "rader_brukt": len(extract.persons),
+        "rader_avvist": extract.rows_rejected,
+    }
+    write_csv(pd.concat(regioner, ignore_index=True), out_dir / "regioner.csv")
+    if unsuppressed:
+        write_csv(table, out_dir / "indikatorer_uprikket.csv")
+        write_parquet(table, out_dir / "indikatorer_uprikket.parquet")
+    else:
+        from kvi_core.comparison import variasjon
+        from kvi_core.timeseries import tidsserie
+
+        write_csv(table, out_dir / "indikatorer.csv")
+        write_parquet(table, out_dir / "indikatorer.parquet")
+        write_csv(variasjon(table), out_dir / "variasjon.csv")
+        if len(years) > 1:
+            write_csv(tidsserie(table, pd.concat(regioner, ignore_index=True)), out_dir / "tidsserie.csv")
+    write_json(meta, out_dir / "metadata.json")
+    if not quiet:
+        print(f"kvi: {extract.summary()}", file=sys.stderr)
+        what = "UPRIKKEDE tall (kun intern kvalitetssikring)" if unsuppressed else "prikkede og kontrollerte tabeller"
+        print(f"kvi: skrev {what} for {len(specs)} indikatorer, år {', '.join(map(str, years))} til {out_dir}",
+              file=sys.stderr)
+    return meta

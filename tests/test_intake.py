@@ -1,0 +1,109 @@
+"""Intake: reading every accepted file form, and rejecting/excluding exactly as the contract says."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from conftest import HAND_ROWS, HEADER, row, write_extract
+from kvi_core.errors import KviInputError
+from kvi_core.intake import read_extract, read_raw
+from kvi_core.specs import load_specs
+
+SPECS = load_specs()
+
+
+def test_rejections_and_exclusions_are_listed_with_reasons(hand_extract):
+    ex = read_extract(hand_extract, SPECS)
+    rej = ex.rejections
+    whole = rej[rej["avvist_rad"]]
+    # header = row 0, so p12's copies are rows 12 and 13
+    assert sorted(whole["rad"]) == [12, 13, 14, 15, 16, 17]
+    by_row = dict(zip(whole["rad"], whole["kolonne"]))
+    assert by_row == {12: "person_id", 13: "person_id", 14: "kommunenr", 15: "fodselsaar",
+                      16: "person_id", 17: "fodselsaar"}
+    assert "flere ganger" in whole.loc[whole["rad"] == 12, "arsak"].item()
+    partial = rej[~rej["avvist_rad"]]
+    assert set(zip(partial["rad"], partial["kolonne"], partial["verdi"])) == {(10, "kode_10", "4"), (11, "kode_10", "1.5")}
+    assert all("arbeid_utdanning_bistand" in a for a in partial["arsak"])
+
+
+def test_every_row_is_accounted_for(hand_extract):
+    ex = read_extract(hand_extract, SPECS)
+    assert ex.rows_in == len(HAND_ROWS)
+    assert len(ex.persons) + ex.rows_rejected == ex.rows_in
+    assert "18 rader lest: 12 brukt, 6 avvist" in ex.summary()
+
+
+def test_short_kommunenr_is_padded(hand_extract):
+    ex = read_extract(hand_extract, SPECS)
+    assert ex.persons.loc[ex.persons["person_id"] == "p9", "kommunenr"].item() == "0301"
+
+
+def test_exclusion_applies_to_one_indicator_only(hand_extract):
+    ex = read_extract(hand_extract, SPECS)
+    i10 = ex.persons.index[ex.persons["person_id"] == "p10"][0]
+    assert ex.excluded["arbeid_utdanning_bistand"][i10]
+    assert not ex.excluded["kultur_fritid_bistand"][i10]
+
+
+@pytest.mark.parametrize("sep,encoding", [(";", "cp1252"), (",", "utf-8-sig"), (";", "utf-8")])
+def test_csv_dialects_read_the_same(tmp_path, hand_extract, sep, encoding):
+    rows = [dict(r) for r in HAND_ROWS]
+    rows[0]["person_id"] = "bjørn-å"  # a non-ASCII id must survive decoding
+    a = read_raw(write_extract(rows, tmp_path / "a.csv"))
+    b = read_raw(write_extract(rows, tmp_path / "b.csv", sep=sep, encoding=encoding))
+    pd.testing.assert_frame_equal(a, b)
+    assert b["person_id"].iloc[0] == "bjørn-å"
+
+
+def test_parquet_reads_like_csv(tmp_path, hand_extract):
+    df = pd.DataFrame(HAND_ROWS, columns=HEADER)
+    typed = df.copy()
+    for c in ["aar"] + [c for c in HEADER if c.startswith("kode_")]:
+        typed[c] = pd.to_numeric(typed[c], errors="coerce")  # floats with NaN, as exports make them
+    typed.loc[typed["person_id"] == "p16", "fodselsaar"] = "abc"
+    typed.to_parquet(tmp_path / "x.parquet")
+    a = read_extract(hand_extract, SPECS)
+    b = read_extract(tmp_path / "x.parquet", SPECS)
+    pd.testing.assert_frame_equal(a.persons, b.persons)
+    pd.testing.assert_frame_equal(a.rejections, b.rejections)
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (None, "finner ikke"),
+        (b"", "tom"),
+        (b"\x00\x01\x02binary\x00", "ikke en tekstfil"),
+        ("aar,person_id,kommunenr\n2024,a,0301\n".encode(), "mangler påkrevd"),
+    ],
+)
+def test_unusable_input_raises_one_clear_error(tmp_path, content, message):
+    path = tmp_path / "x.csv"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(KviInputError, match=message):
+        read_extract(path, SPECS)
+
+
+def test_row_level_faults_never_stop_the_run(tmp_path):
+    rows = [row("a", "03O1", "1990", "1", "1"), row("b", "0301", "19x0", "1", "1"),
+            row("c", "0301", "1990", "1.5", "1"), row("d", "0301", "1990", "1", "1", aar="")]
+    ex = read_extract(write_extract(rows, tmp_path / "x.csv"), SPECS)
+    assert len(ex.persons) == 1  # only c is used (and excluded from one indicator)
+    assert set(ex.rejections["rad"]) == {1, 2, 3, 4}
+
+
+def test_bydel_not_matching_kommune_is_dropped_not_the_row(tmp_path):
+    rows = [row("a", "0301", "1990", "1", "1", bydel="030101"), row("b", "0301", "1990", "1", "1", bydel="460101")]
+    ex = read_extract(write_extract(rows, tmp_path / "x.csv"), SPECS)
+    assert list(ex.persons["bydelsnr"]) == ["030101", ""]
+    assert list(ex.rejections["kolonne"]) == ["bydelsnr"]
+
+
+def test_year_decides_the_geography(tmp_path):
+    rows = [row("a", "3001", "1990", "1", "1", aar="2023"), row("a", "3001", "1990", "1", "1", aar="2024"),
+            row("b", "3101", "1990", "1", "1", aar="2024")]
+    ex = read_extract(write_extract(rows, tmp_path / "x.csv"), SPECS)
+    assert list(ex.persons["person_id"]) == ["a", "b"]  # same id in two years is fine
+    assert ex.rejections["arsak"].str.contains("ukjent kommunenummer").all()
