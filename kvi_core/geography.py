@@ -169,10 +169,11 @@ def membership(aar: int, grouping: KostraGrouping, bydeler: list[str] | tuple[st
             for b in by_kommune[k]:
                 rows.append((b, "bydel", b, names.get(b, f"Bydel {b}")))
         g = grp[k]
+        group_label = f"KOSTRA-gruppe {g[3:]}" + ("" if grouping.official else " (demogruppering, ikke SSBs)")
         for u in units:
             rows.append((u, "land", LAND, LAND_NAME))
             rows.append((u, "fylke", fylke_region(f), fname))
-            rows.append((u, "kostragruppe", g, f"KOSTRA-gruppe {g[3:]}"))
+            rows.append((u, "kostragruppe", g, group_label))
             rows.append((u, "kommune", k, kname))
     return pd.DataFrame(rows, columns=["unit", "niva", "region", "region_navn"])
 

@@ -1,0 +1,68 @@
+"""The ``kvi`` command end to end: exit codes, one-line errors, files written."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from kvi_core.cli import main
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "kvi_core", *map(str, args)], capture_output=True, text=True)
+
+
+def test_unsuppressed_writes_only_the_internal_file(hand_extract, tmp_path):
+    out = tmp_path / "out"
+    assert main(["compute", "--input", str(hand_extract), "--out", str(out), "--unsuppressed"]) == 0
+    assert (out / "indikatorer_uprikket.csv").exists() and (out / "avvist.csv").exists()
+    assert not (out / "indikatorer.csv").exists() and not (out / "indikatorer.parquet").exists()
+    t = pd.read_csv(out / "indikatorer_uprikket.csv", dtype={"region": str})
+    assert list(t.columns[:12]) == ["indikator", "aar", "niva", "region", "region_navn", "maltall", "kategori",
+                                    "aldersgruppe", "antall", "nevner", "andel", "prikket"]
+    assert len(t) == 4 * 16 * (1 + 15 + 16 + 357)
+    assert t.loc[(t["region"] == "0301") & (t["maltall"] == 1) & (t["indikator"] == "arbeid_utdanning_bistand"),
+                 "antall"].item() == 3
+    avvist = pd.read_csv(out / "avvist.csv")
+    assert list(avvist.columns[:5]) == ["rad", "person_id", "kolonne", "verdi", "arsak"]
+    assert "demogruppering" in t.loc[t["niva"] == "kostragruppe", "region_navn"].iloc[0]
+
+
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda p: None, "finner ikke"),
+        (lambda p: p.write_text("aar;person_id\n2024;a\n", encoding="utf-8"), "mangler påkrevd"),
+        (lambda p: p.write_bytes(b"\x89PNG\x00\x00\x00binary"), "ikke en tekstfil"),
+    ],
+)
+def test_unusable_input_gives_one_line_and_exit_2(tmp_path, make, message):
+    path = tmp_path / "in.csv"
+    make(path)
+    r = run("compute", "--input", path, "--out", tmp_path / "o", "--unsuppressed")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert message in r.stderr
+
+
+def test_bad_kostra_grouping_file_is_named(hand_extract, tmp_path):
+    g = tmp_path / "g.csv"
+    g.write_text("kommunenr,kostragruppe\n0301,13\n", encoding="utf-8")
+    r = run("compute", "--input", hand_extract, "--out", tmp_path / "o", "--kostragrupper", g, "--unsuppressed")
+    assert r.returncode == 2 and "mangler gruppe" in r.stderr
+
+
+def test_official_grouping_file_is_used(hand_extract, tmp_path):
+    from kvi_core import geography
+
+    g = tmp_path / "g.csv"
+    demo = geography.demo_kostra_grouping(2024).table.copy()
+    demo["kostragruppe"] = demo["kostragruppe"].str[3:]  # '01' is accepted as well as 'EKG01'
+    demo.to_csv(g, index=False)
+    out = tmp_path / "o"
+    assert main(["compute", "--input", str(hand_extract), "--out", str(out), "--kostragrupper", str(g),
+                 "--unsuppressed"]) == 0
+    t = pd.read_csv(out / "indikatorer_uprikket.csv")
+    assert not t["region_navn"].str.contains("demogruppering").any()
