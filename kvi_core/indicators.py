@@ -24,7 +24,7 @@ def unit_of(persons: pd.DataFrame, bydel_kommuner: set[str]) -> np.ndarray:
     b = persons["bydelsnr"].to_numpy(dtype=object)
     if not bydel_kommuner:
         return k
-    in_bydel_kommune = np.isin(k, list(bydel_kommuner))
+    in_bydel_kommune = pd.Series(k).isin(bydel_kommuner).to_numpy()
     return np.where(in_bydel_kommune, np.where(b != "", b, k + "-uten-bydel"), k)
 
 

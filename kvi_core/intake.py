@@ -26,6 +26,7 @@ REQUIRED_COLUMNS = ("aar", "person_id", "kommunenr", "fodselsaar") + CODE_COLUMN
 OPTIONAL_COLUMNS = ("kjonn", "bydelsnr")
 MIN_AGE, MAX_AGE = 0, 125
 REJECTION_COLUMNS = ["rad", "person_id", "kolonne", "verdi", "arsak"]
+TEXT_COLUMNS = ("person_id", "kommunenr", "bydelsnr")
 TEXT = pd.StringDtype("pyarrow")  # Arrow-backed text: vectorised string kernels, ~50x faster than object
 
 
@@ -33,7 +34,7 @@ TEXT = pd.StringDtype("pyarrow")  # Arrow-backed text: vectorised string kernels
 class Extract:
     """A validated extract.
 
-    persons: one row per accepted person-year: ``rad, aar, person_id, kommunenr, bydelsnr`` (empty
+    persons: one row per accepted person-year: ``rad, aar, kommunenr, bydelsnr`` (empty
     string when none or excluded), ``alder`` and the code columns as float (NaN = empty).
     excluded: for each indicator id, a boolean array over ``persons`` rows that must be left out of it.
     rejections: ``rad, person_id, kolonne, verdi, arsak`` (contract §6).
@@ -91,7 +92,7 @@ def read_raw(path: str | Path) -> pd.DataFrame:
             df = pd.read_parquet(path)
         except Exception as exc:
             raise KviInputError(f"kan ikke lese Parquet-filen {path}: {type(exc).__name__}") from None
-        return _parquet_as_text(df)
+        return _normalise(df)
     if b"\x00" in head:
         raise KviInputError(f"inndatafilen {path} er ikke en tekstfil (CSV) eller Parquet")
     encoding, sep = _sniff(head)
@@ -100,37 +101,51 @@ def read_raw(path: str | Path) -> pd.DataFrame:
             path,
             read_options=pacsv.ReadOptions(encoding="utf8" if encoding == "utf-8-sig" else encoding),
             parse_options=pacsv.ParseOptions(delimiter=sep),
-            convert_options=pacsv.ConvertOptions(column_types=_all_text(path, sep, encoding), strings_can_be_null=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=_text_columns(path, sep, encoding),
+                null_values=[""],  # only an empty field is empty; "NA" is a value (and then a fault)
+                strings_can_be_null=False,
+            ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise KviInputError(f"kan ikke lese CSV-filen {path}: {str(exc).splitlines()[0]}") from None
-    df = table.to_pandas(types_mapper=lambda t: TEXT if pa.types.is_string(t) or pa.types.is_large_string(t) else None)
+    return _normalise(table.to_pandas(types_mapper=_text_mapper))
+
+
+def _text_mapper(t: pa.DataType):
+    return TEXT if pa.types.is_string(t) or pa.types.is_large_string(t) else None
+
+
+def _text_columns(path: Path, sep: str, encoding: str) -> dict[str, pa.DataType]:
+    """Identifier columns are always text (leading zeros matter); the CSV reader may type the rest
+    as numbers, which is only a fast path: validation works on whichever it gets."""
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        header = next(csv.reader(fh, delimiter=sep), [])
+    return {name: pa.string() for name in header if name.strip().lstrip("\ufeff") in TEXT_COLUMNS}
+
+
+def _normalise(df: pd.DataFrame) -> pd.DataFrame:
+    """Column names stripped; every column either numeric (NaN = empty) or Arrow text ("" = empty)."""
     df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    for c in df.columns:
+        s = df[c]
+        numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+        if c in TEXT_COLUMNS and numeric:  # e.g. a Parquet file with kommunenr as integers
+            df[c] = _format_numbers(s.to_numpy(dtype="float64", na_value=np.nan)).astype(TEXT)
+        elif numeric:
+            df[c] = s.astype("float64")
+        elif s.dtype != TEXT:
+            df[c] = s.astype(object).where(s.notna(), "").astype(str).astype(TEXT)
     return df
 
 
-def _all_text(path: Path, sep: str, encoding: str) -> dict[str, pa.DataType]:
-    """Read every column as text: validation decides what a value means, not the CSV reader."""
-    with open(path, encoding=encoding, errors="replace", newline="") as fh:
-        header = next(csv.reader(fh, delimiter=sep), [])
-    return {name: pa.string() for name in header}
-
-
-def _parquet_as_text(df: pd.DataFrame) -> pd.DataFrame:
-    out = {}
-    for c in df.columns:
-        s = df[c]
-        if pd.api.types.is_float_dtype(s) or pd.api.types.is_integer_dtype(s):
-            # 1.0 from a float column is the integer 1; NaN is empty. Non-integral values stay visible.
-            v = s.to_numpy(dtype="float64", na_value=np.nan)
-            integral = np.isfinite(v) & (v == np.round(v))
-            txt = s.astype(str).to_numpy(dtype=object)
-            txt[integral] = v[integral].astype("int64").astype(str)
-            txt[np.isnan(v)] = ""
-            out[str(c)] = pd.Series(txt, index=df.index, dtype=TEXT)
-        else:
-            out[str(c)] = s.astype(object).where(s.notna(), "").astype(str).astype(TEXT)
-    return pd.DataFrame(out)
+def _format_numbers(v: np.ndarray) -> pd.Series:
+    """Numbers as the text a person would write: integral without '.0', NaN as empty."""
+    integral = np.isfinite(v) & (v == np.round(v))
+    txt = v.astype(str).astype(object)
+    txt[integral] = v[integral].astype("int64").astype(str)
+    txt[np.isnan(v)] = ""
+    return pd.Series(txt)
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -139,9 +154,13 @@ def _arrow(text: pd.Series) -> pa.ChunkedArray:
     return pa.chunked_array(text.array._pa_array) if hasattr(text.array, "_pa_array") else pa.chunked_array([pa.array(text.astype(str))])
 
 
-def _as_int(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _as_int(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(values as float, ok, empty): ok means an integer written as such (``7``, ``07``, ``7.0``)."""
-    trimmed = pc.utf8_trim_whitespace(_arrow(text))
+    if col.dtype != TEXT:
+        v = col.to_numpy(dtype="float64")
+        empty = np.isnan(v)
+        return v, ~empty & np.isfinite(v) & (v == np.round(v)), empty
+    trimmed = pc.utf8_trim_whitespace(_arrow(col))
     ok = pc.match_substring_regex(trimmed, r"^[+-]?\d+(\.0*)?$")
     num = pc.cast(pc.if_else(ok, trimmed, pa.scalar(None, pa.string())), pa.float64())
     empty = pc.equal(trimmed, "")
@@ -150,6 +169,21 @@ def _as_int(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ok.to_numpy(zero_copy_only=False).astype(bool),
         empty.to_numpy(zero_copy_only=False).astype(bool),
     )
+
+
+def _values(col: pd.Series, mask: np.ndarray) -> np.ndarray:
+    """The input values of the masked rows, as text (for avvist.csv)."""
+    if col.dtype != TEXT:
+        return _format_numbers(col.to_numpy(dtype="float64")[mask]).to_numpy()
+    return col[mask].to_numpy(dtype=object)
+
+
+def _rejected_values(raw: pd.DataFrame, reject_col: np.ndarray, rejected: np.ndarray) -> np.ndarray:
+    out = np.full(len(raw), "", dtype=object)
+    for column in set(reject_col[rejected]):
+        m = rejected & (reject_col == column)
+        out[m] = _values(raw[column], m)
+    return out[rejected]
 
 
 def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
@@ -162,15 +196,18 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
     rad = np.arange(1, n + 1)
     reject_col = np.full(n, "", dtype=object)
     reject_reason = np.full(n, "", dtype=object)
+    rejected = np.zeros(n, dtype=bool)
 
     def reject(mask: np.ndarray, column: str, reason: str) -> None:
-        new = mask & (reject_col == "")
+        """The first rule a row breaks is the reason on record."""
+        new = mask & ~rejected
         reject_col[new] = column
         reject_reason[new] = reason
+        rejected[new] = True
 
     pid_txt = raw["person_id"].astype(TEXT).str.strip()
-    pid = pid_txt.to_numpy(dtype=object)
-    reject(pid == "", "person_id", "påkrevd verdi mangler")
+    pid_empty = (pid_txt == "").to_numpy(dtype=bool)
+    reject(pid_empty, "person_id", "påkrevd verdi mangler")
 
     aar, aar_ok, aar_empty = _as_int(raw["aar"])
     reject(aar_empty, "aar", "påkrevd verdi mangler")
@@ -199,39 +236,33 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
            f"alder (aar - fodselsaar) utenfor {MIN_AGE}-{MAX_AGE}")
 
     # every copy of a person_id that occurs more than once in the same year
-    dup = pd.DataFrame({"a": aar, "p": pid_txt}).duplicated(keep=False).to_numpy() & (pid != "")
+    dup = pd.DataFrame({"a": aar, "p": pid_txt}).duplicated(keep=False).to_numpy() & ~pid_empty
     reject(dup, "person_id", "person_id forekommer flere ganger samme år")
 
-    def text_of(column: str, mask: np.ndarray) -> np.ndarray:
-        return raw[column].to_numpy(dtype=object)[mask]
-
-    rejected = reject_col != ""
-    rej_idx = np.flatnonzero(rejected)
     rows = [
         pd.DataFrame(
             {
                 "rad": rad[rejected],
-                "person_id": pid[rejected],
+                "person_id": pid_txt[rejected].to_numpy(dtype=object),
                 "kolonne": reject_col[rejected],
-                "verdi": [raw[c].iloc[i] for c, i in zip(reject_col[rejected], rej_idx)],
+                "verdi": _rejected_values(raw, reject_col, rejected),
                 "arsak": reject_reason[rejected],
                 "avvist_rad": True,
             }
         )
     ]
-    keep = ~rejected
+    keep = ~rejected.copy()
 
     def note_excluded(mask: np.ndarray, column: str, reason: str) -> None:
         m = mask & keep
         if m.any():
-            rows.append(pd.DataFrame({"rad": rad[m], "person_id": pid[m], "kolonne": column,
-                                      "verdi": text_of(column, m), "arsak": reason, "avvist_rad": False}))
+            rows.append(pd.DataFrame({"rad": rad[m], "person_id": pid_txt[m].to_numpy(dtype=object), "kolonne": column,
+                                      "verdi": _values(raw[column], m), "arsak": reason, "avvist_rad": False}))
 
     persons = pd.DataFrame(
         {
             "rad": rad,
             "aar": np.where(aar_ok, aar, 0).astype("int64"),
-            "person_id": pid,
             "kommunenr": kommunenr,
             "alder": np.where(aar_ok & f_ok, alder, -1).astype("int64"),
         }

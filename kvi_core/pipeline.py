@@ -14,7 +14,7 @@ import pandas as pd
 from kvi_core import __version__, geography
 from kvi_core.errors import KviInputError
 from kvi_core.indicators import aggregate, inner_counts, unit_of
-from kvi_core.intake import REJECTION_COLUMNS, Extract, read_extract
+from kvi_core.intake import read_extract
 from kvi_core.output import long_table, sort_table, write_csv, write_json, write_parquet
 from kvi_core.specs import IndicatorSpec, load_specs
 
@@ -47,12 +47,11 @@ def year_geography(persons: pd.DataFrame, aar: int, kostragrupper: Path | None) 
 
 
 def year_cells(
-    extract: Extract, sel: np.ndarray, geo: YearGeography, spec: IndicatorSpec, suppressed: bool, threshold: int
+    persons: pd.DataFrame, units: np.ndarray, excluded: np.ndarray, geo: YearGeography, spec: IndicatorSpec,
+    suppressed: bool, threshold: int,
 ) -> pd.DataFrame:
     """All published cells of one indicator and year, suppressed (and audited) unless told not to."""
-    persons = extract.persons[sel]
-    units = unit_of(persons, {u[:4] for u in geo.unit_codes if len(u) == 6})
-    inner = inner_counts(persons, spec, units, geo.unit_codes, extract.excluded[spec.id][sel])
+    inner = inner_counts(persons, spec, units, geo.unit_codes, excluded)
     if not suppressed:
         return aggregate(inner, geo.members)
     from kvi_core.audit import audit_cells
@@ -102,11 +101,14 @@ def compute(
     tables, regioner, groupings = [], [], {}
     for aar in years:
         sel = aar_col == aar
-        geo = year_geography(extract.persons[sel], aar, kostragrupper)
+        persons = extract.persons if sel.all() else extract.persons[sel]
+        geo = year_geography(persons, aar, kostragrupper)
+        units = unit_of(persons, {u[:4] for u in geo.unit_codes if len(u) == 6})
         groupings[aar] = geo.grouping
         regioner.append(geo.members.assign(aar=aar)[["aar", "unit", "niva", "region", "region_navn"]])
         for spec in specs:
-            cells = year_cells(extract, sel, geo, spec, not unsuppressed, threshold)
+            excluded = extract.excluded[spec.id] if sel.all() else extract.excluded[spec.id][sel]
+            cells = year_cells(persons, units, excluded, geo, spec, not unsuppressed, threshold)
             tables.append(long_table(cells, spec.id, aar))
     table = sort_table(pd.concat(tables, ignore_index=True), [s.id for s in specs])
 

@@ -36,12 +36,12 @@ def test_every_row_is_accounted_for(hand_extract):
 
 def test_short_kommunenr_is_padded(hand_extract):
     ex = read_extract(hand_extract, SPECS)
-    assert ex.persons.loc[ex.persons["person_id"] == "p9", "kommunenr"].item() == "0301"
+    assert ex.persons.loc[ex.persons["rad"] == 9, "kommunenr"].item() == "0301"  # p9 wrote '301' 
 
 
 def test_exclusion_applies_to_one_indicator_only(hand_extract):
     ex = read_extract(hand_extract, SPECS)
-    i10 = ex.persons.index[ex.persons["person_id"] == "p10"][0]
+    i10 = ex.persons.index[ex.persons["rad"] == 10][0]  # p10
     assert ex.excluded["arbeid_utdanning_bistand"][i10]
     assert not ex.excluded["kultur_fritid_bistand"][i10]
 
@@ -105,5 +105,5 @@ def test_year_decides_the_geography(tmp_path):
     rows = [row("a", "3001", "1990", "1", "1", aar="2023"), row("a", "3001", "1990", "1", "1", aar="2024"),
             row("b", "3101", "1990", "1", "1", aar="2024")]
     ex = read_extract(write_extract(rows, tmp_path / "x.csv"), SPECS)
-    assert list(ex.persons["person_id"]) == ["a", "b"]  # same id in two years is fine
+    assert list(ex.persons["rad"]) == [2, 3]  # the same id in two years is fine
     assert ex.rejections["arsak"].str.contains("ukjent kommunenummer").all()
