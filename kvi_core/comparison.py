@@ -1,0 +1,368 @@
+"""Comparison statistics: Wilson intervals, funnel limits, ``variasjon.csv`` (DATA_CONTRACT §7).
+
+Everything here works on the *published* long table (contract §4): hidden numbers are NaN there,
+and nothing in this module forms a new number from them. A position in the funnel is given only
+where the unit's ``antall``, ``nevner`` and ``andel`` are all published, so a position never tells
+more than the published table already does.
+
+Formula choices (also stated for readers in :data:`METHOD_TEXT`):
+
+* Uncertainty of one share: the Wilson score interval (95 %), vectorised in :func:`wilson_interval`.
+* Funnel limits (Spiegelhalter 2005, "Funnel plots for comparing institutional performance",
+  Stat Med 24:1185-1202, appendix A.1.1): exact binomial limits around the national share p0, with
+  linear interpolation between the integer counts so that the limits are smooth in n. The lower
+  limit for tail q is ``(r - a) / n`` where r is the smallest count with ``F(r) >= q``
+  (F = cdf of Bin(n, p0)) and ``a = (F(r) - q) / (F(r) - F(r-1))``. The upper limit is the same
+  construction applied to the complement (those whose need was *not* fulfilled, Bin(n, 1 - p0)),
+  mirrored: ``1 - lower(1 - p0)``. With that mirror, an observed count k lies below the lower
+  limit exactly when ``P(R <= k) < q`` and above the upper limit exactly when ``P(R >= k) < q``:
+  the plotted lines and the one-sided exact binomial tests agree at every observable point.
+  (Applying the interpolation formula directly at the upper tail would flag e.g. 10 of 10 against
+  p0 = 80 %, although P(R = 10) = 10.7 %.) q = 2.5 % for the 95 % limits and 0.1 % for 99.8 %.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from kvi_core.geography import LAND, NIVA_ORDER
+
+Z95 = 1.959963984540054  # norm.ppf(0.975); a literal so that importing this module does not load scipy.stats
+
+MAIN_MALTALL = 1  # innfridd, alle
+VARIASJON_COLUMNS = ["indikator", "aar", "niva", "region", "region_navn", "nevner", "andel", "posisjon"]
+VARIASJON_NIVA = ("fylke", "kommune")
+POSITIONS = ("innenfor", "over_95", "under_95", "over_998", "under_998")
+LEVELS = {"95": 0.95, "998": 0.998}
+
+METHOD = "exact_binomial"  # machine-readable name of the funnel method
+METHOD_TEXT = (
+    "Kontrollgrensene i traktplottet (funnel plot) er eksakte binomiske grenser etter "
+    "Spiegelhalter (2005) rundt landsandelen p\u2080 for samme indikator og år: for en enhet med n "
+    "personer med behov er nedre grense det antallet der den kumulative binomialfordelingen "
+    "Bin(n, p\u2080) passerer 2,5 % (95 %-grensen) eller 0,1 % (99,8 %-grensen), med lineær "
+    "interpolasjon mellom hele tall, delt på n; øvre grense er regnet på samme måte for dem som ikke "
+    "fikk behovet innfridd. En enhet ligger over (under) en grense når sannsynligheten for å få minst "
+    "(høyst) det observerte antallet, dersom den egentlige andelen var lik landsandelen, er under "
+    "2,5 % for 95 %-grensen og under 0,1 % for 99,8 %-grensen. Enheter med prikkede tall får ingen "
+    "plassering."
+)
+WILSON_TEXT = (
+    "Usikkerheten i hver andel er vist som et 95 % konfidensintervall beregnet med Wilsons "
+    "metode (scoreintervallet), som også fungerer for små nevnere og for andeler nær 0 % og 100 %."
+)
+
+BAROMETER = {
+    "over": ("\u25b2", "høyere enn landet"),  # ▲
+    "innenfor": ("\u25cf", "som landet"),  # ●
+    "under": ("\u25bc", "lavere enn landet"),  # ▼
+    "prikket": ("\u25cb", "ikke vist (prikket)"),  # ○
+    "ingen": ("\u2013", "ingen med behov"),  # –
+}
+
+
+# --- rounding ---------------------------------------------------------------------------------
+
+def round_half_away(x, decimals: int = 1) -> np.ndarray:
+    """Round to ``decimals`` with halves away from zero (NaN stays NaN).
+
+    Values are first rounded to 9 decimals so that binary noise (e.g. 2.675 stored as
+    2.67499999...) does not decide a half.
+    """
+    a = np.round(np.asarray(x, dtype=float), 9)
+    f = 10.0**decimals
+    return np.sign(a) * np.floor(np.abs(a) * f + 0.5) / f
+
+
+# --- Wilson -----------------------------------------------------------------------------------
+
+def wilson_interval(k, n, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for k successes of n, in percent (not rounded); NaN where n = 0
+    or k/n is missing."""
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ok = (n > 0) & (k >= 0) & (k <= n)
+        nn = np.where(ok, n, 1.0)
+        p = np.where(ok, k, 0.0) / nn
+        z2 = z * z
+        denom = 1.0 + z2 / nn
+        centre = (p + z2 / (2.0 * nn)) / denom
+        half = z * np.sqrt(p * (1.0 - p) / nn + z2 / (4.0 * nn * nn)) / denom
+        lo = np.clip(centre - half, 0.0, 1.0) * 100.0
+        hi = np.clip(centre + half, 0.0, 1.0) * 100.0
+    lo = np.where(ok, lo, np.nan)
+    hi = np.where(ok, hi, np.nan)
+    return lo, hi
+
+
+def _num(s: pd.Series) -> np.ndarray:
+    return pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
+
+
+def add_confidence_intervals(table: pd.DataFrame) -> pd.DataFrame:
+    """The published table with ``ki_nedre``/``ki_ovre`` (Wilson 95 % in percent, one decimal,
+    half away from zero), empty wherever ``andel`` is empty (hidden, or nevner 0)."""
+    out = table.copy()
+    k, n, andel = _num(out["antall"]), _num(out["nevner"]), _num(out["andel"])
+    lo, hi = wilson_interval(k, n)
+    shown = ~np.isnan(andel) & ~np.isnan(k) & ~np.isnan(n) & (n > 0)
+    out["ki_nedre"] = np.where(shown, round_half_away(lo), np.nan)
+    out["ki_ovre"] = np.where(shown, round_half_away(hi), np.nan)
+    return out
+
+
+# --- funnel limits ----------------------------------------------------------------------------
+
+def _level(level) -> float:
+    """0.95 / 95 / "95" and 0.998 / 99.8 / "998" all mean what they look like."""
+    if isinstance(level, str):
+        key = level.strip().replace(",", ".").rstrip("%").strip()
+        if key in LEVELS:
+            return LEVELS[key]
+        level = float(key)
+    level = float(level)
+    if level > 1:
+        level /= 100.0
+    if not 0 < level < 1:
+        raise ValueError(f"nivå {level!r} må ligge mellom 0 og 1 (eller 0 og 100 %)")
+    return level
+
+
+def _lower_count(p0: float, n: np.ndarray, q: float) -> np.ndarray:
+    """Spiegelhalter's interpolated lower limit in counts: r - a, r = min{r: F(r) >= q}."""
+    from scipy.stats import binom  # here, not at import: kvi compute need not pay for scipy.stats
+
+    r = np.nan_to_num(binom.ppf(q, n, p0), nan=0.0)
+    r = np.clip(r, 0, n)
+    # make sure r is the smallest count with F(r) >= q despite floating point in ppf
+    for _ in range(2):
+        up = binom.cdf(r, n, p0) < q
+        r = np.where(up & (r < n), r + 1, r)
+        down = (r > 0) & (binom.cdf(r - 1, n, p0) >= q)
+        r = np.where(down, r - 1, r)
+    f_r = binom.cdf(r, n, p0)
+    f_rm1 = np.where(r > 0, binom.cdf(r - 1, n, p0), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(f_r > f_rm1, (f_r - q) / (f_r - f_rm1), 0.0)
+    return r - a
+
+
+def funnel_limits_counts(p0: float, n, level) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper funnel limits in *counts* (unclipped); k < lower or k > upper is outside."""
+    p0 = float(p0)
+    if not 0.0 <= p0 <= 1.0:
+        raise ValueError(f"landsandelen p0 = {p0} må være en andel mellom 0 og 1")
+    q = (1.0 - _level(level)) / 2.0
+    n = np.asarray(n, dtype=float)
+    lower = _lower_count(p0, n, q)
+    upper = n - _lower_count(1.0 - p0, n, q)
+    return lower, upper
+
+
+def funnel_limits(p0: float, n, level) -> tuple[np.ndarray, np.ndarray]:
+    """Funnel limits in percent (clipped to 0-100) around p0 (a proportion, 0-1) for
+    denominators n at ``level`` (0.95 or 0.998; 95/99.8 and "95"/"998" also accepted).
+    Exact binomial with interpolation (see module docstring and METHOD_TEXT)."""
+    n_arr = np.asarray(n, dtype=float)
+    lo_c, hi_c = funnel_limits_counts(p0, n_arr, level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = np.clip(100.0 * lo_c / n_arr, 0.0, 100.0)
+        hi = np.clip(100.0 * hi_c / n_arr, 0.0, 100.0)
+    lo = np.where(n_arr > 0, lo, np.nan)
+    hi = np.where(n_arr > 0, hi, np.nan)
+    if np.ndim(n) == 0:
+        return float(lo), float(hi)
+    return lo, hi
+
+
+def classify(k, n, p0: float) -> np.ndarray:
+    """Funnel position for counts k of n against p0: array of POSITIONS, None where k or n is
+    missing or n = 0."""
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    out = np.full(k.shape, None, dtype=object)
+    ok = ~np.isnan(k) & ~np.isnan(n) & (n > 0)
+    if not ok.any() or p0 is None or not np.isfinite(p0):
+        return out
+    kk, nn = k[ok], n[ok]
+    lo95, hi95 = funnel_limits_counts(p0, nn, 0.95)
+    lo998, hi998 = funnel_limits_counts(p0, nn, 0.998)
+    pos = np.full(kk.shape, "innenfor", dtype=object)
+    pos[kk < lo95] = "under_95"
+    pos[kk > hi95] = "over_95"
+    pos[kk < lo998] = "under_998"
+    pos[kk > hi998] = "over_998"
+    out[ok] = pos
+    return out
+
+
+# --- land shares and variasjon ---------------------------------------------------------------
+
+def _main(table: pd.DataFrame) -> pd.DataFrame:
+    return table[pd.to_numeric(table["maltall"], errors="coerce") == MAIN_MALTALL]
+
+
+def land_shares(table: pd.DataFrame) -> pd.DataFrame:
+    """The published national share of måltall 1 per (indikator, aar): columns
+    ``indikator, aar, antall, nevner, andel, p0`` where p0 is the proportion used as the funnel
+    centre (antall/nevner when both are published, else andel/100, else NaN)."""
+    land = _main(table)
+    land = land[land["niva"] == "land"]
+    k, n, andel = _num(land["antall"]), _num(land["nevner"]), _num(land["andel"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact = np.where(~np.isnan(k) & ~np.isnan(n) & (n > 0), k / n, np.nan)
+    p0 = np.where(np.isnan(exact), andel / 100.0, exact)
+    p0 = np.where(np.isnan(andel), np.nan, p0)  # no published share, no centre
+    return pd.DataFrame(
+        {
+            "indikator": land["indikator"].to_numpy(),
+            "aar": land["aar"].to_numpy(),
+            "antall": land["antall"].to_numpy(),
+            "nevner": land["nevner"].to_numpy(),
+            "andel": andel,
+            "p0": p0,
+        }
+    ).reset_index(drop=True)
+
+
+def normalise_region(niva: pd.Series, region: pd.Series) -> pd.Series:
+    """Region codes as text with leading zeros (a table read back without dtype=str loses them)."""
+    r = region.astype(str).str.strip()
+    r = r.where(niva != "kommune", r.str.zfill(4))
+    return r.where(niva != "bydel", r.str.zfill(6))
+
+
+def _order_frame(df: pd.DataFrame, first_seen: Iterable[str]) -> pd.DataFrame:
+    ind_order = {k: i for i, k in enumerate(dict.fromkeys(first_seen))}
+    niva_order = {k: i for i, k in enumerate(NIVA_ORDER)}
+    return (
+        df.assign(_i=df["indikator"].map(ind_order), _n=df["niva"].map(niva_order))
+        .sort_values(["_i", "aar", "_n", "region"], kind="stable")
+        .drop(columns=["_i", "_n"])
+        .reset_index(drop=True)
+    )
+
+
+def variasjon(table: pd.DataFrame) -> pd.DataFrame:
+    """Contract §7 ``variasjon.csv``: one row per (indikator, aar, niva, region) for fylker and
+    kommuner, måltall 1, with the published nevner/andel and the funnel position against the
+    published land share of the same indicator and year. Position empty where andel (or the
+    antall/nevner behind it, or the land share) is not published."""
+    main = _main(table)
+    sub = main[main["niva"].isin(VARIASJON_NIVA)].copy()
+    shares = land_shares(table)
+    p0_by = {(i, a): p for i, a, p in zip(shares["indikator"], shares["aar"], shares["p0"])}
+    k, n, andel = _num(sub["antall"]), _num(sub["nevner"]), _num(sub["andel"])
+    shown = ~np.isnan(k) & ~np.isnan(n) & ~np.isnan(andel) & (n > 0)
+    if "prikket" in sub:
+        shown &= ~sub["prikket"].astype(str).str.lower().isin(["true", "1"]).to_numpy()
+    pos = np.full(len(sub), None, dtype=object)
+    groups = sub.reset_index(drop=True).groupby(["indikator", "aar"], sort=False).indices
+    for key, idx in groups.items():
+        p0 = p0_by.get(key, np.nan)
+        if p0 is None or not np.isfinite(p0):
+            continue
+        idx = idx[shown[idx]]
+        if len(idx):
+            pos[idx] = classify(k[idx], n[idx], p0)
+    out = pd.DataFrame(
+        {
+            "indikator": sub["indikator"].to_numpy(),
+            "aar": sub["aar"].to_numpy(),
+            "niva": sub["niva"].to_numpy(),
+            "region": normalise_region(sub["niva"], sub["region"]).to_numpy(),
+            "region_navn": sub["region_navn"].to_numpy(),
+            "nevner": pd.array(
+                pd.to_numeric(sub["nevner"], errors="coerce").round().astype("Int64"), dtype="Int64"
+            ),
+            "andel": andel,
+            "posisjon": pos,
+        }
+    )
+    out["posisjon"] = out["posisjon"].astype(object).where(out["posisjon"].notna(), np.nan)
+    return _order_frame(out, table["indikator"])[VARIASJON_COLUMNS]
+
+
+def outliers(variasjon_df: pd.DataFrame, level: str = "998", niva: Iterable[str] | None = None) -> pd.DataFrame:
+    """Units outside the ``level`` limits ("998" = 99.8 %, "95" = 95 %, which includes those
+    outside 99.8 %), for the national overview: the variasjon rows plus ``retning``
+    (``høyere``/``lavere`` enn landet), sorted by indicator, year, direction and share."""
+    lev = _level(level)
+    wanted = ("over_998", "under_998") if lev >= 0.998 - 1e-12 else ("over_95", "under_95", "over_998", "under_998")
+    df = variasjon_df[variasjon_df["posisjon"].isin(wanted)]
+    if niva is not None:
+        df = df[df["niva"].isin(list(niva))]
+    df = df.copy()
+    df["retning"] = np.where(df["posisjon"].astype(str).str.startswith("over"), "høyere", "lavere")
+    df = df.assign(_r=df["retning"].map({"høyere": 0, "lavere": 1}), _a=-df["andel"])
+    ind_order = {k: i for i, k in enumerate(dict.fromkeys(variasjon_df["indikator"]))}
+    niva_order = {k: i for i, k in enumerate(NIVA_ORDER)}
+    df = df.assign(_i=df["indikator"].map(ind_order), _n=df["niva"].map(niva_order))
+    return (
+        df.sort_values(["_i", "aar", "_n", "_r", "_a", "region"], kind="stable")
+        .drop(columns=["_i", "_n", "_r", "_a"])
+        .reset_index(drop=True)
+    )
+
+
+def _empty(v) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    try:
+        if pd.isna(v):
+            return True
+    except (TypeError, ValueError):
+        pass
+    return str(v).strip() == ""
+
+
+def barometer_signal(posisjon, nevner=None) -> tuple[str, str]:
+    """The first-page barometer signal for a funnel position: (symbol, words).
+
+    ``over_*`` → ("▲", "høyere enn landet"), ``innenfor`` → ("●", "som landet"),
+    ``under_*`` → ("▼", "lavere enn landet"); an empty position → ("○", "ikke vist (prikket)"),
+    or ("–", "ingen med behov") when the published ``nevner`` is 0.
+    """
+    if _empty(posisjon):
+        if not _empty(nevner):
+            try:
+                if float(nevner) == 0:
+                    return BAROMETER["ingen"]
+            except (TypeError, ValueError):
+                pass
+        return BAROMETER["prikket"]
+    p = str(posisjon).strip()
+    if p.startswith("over"):
+        return BAROMETER["over"]
+    if p.startswith("under"):
+        return BAROMETER["under"]
+    if p == "innenfor":
+        return BAROMETER["innenfor"]
+    raise ValueError(f"ukjent posisjon {posisjon!r}; gyldige: {', '.join(POSITIONS)}")
+
+
+def position_text(posisjon) -> str:
+    """A short Norwegian phrase for a position, for alt texts and tables."""
+    if _empty(posisjon):
+        return "uten plassering (prikket eller ingen med behov)"
+    return {
+        "innenfor": "innenfor kontrollgrensene (som landet)",
+        "over_95": "over 95 %-grensen (høyere enn landet)",
+        "under_95": "under 95 %-grensen (lavere enn landet)",
+        "over_998": "over 99,8 %-grensen (klart høyere enn landet)",
+        "under_998": "under 99,8 %-grensen (klart lavere enn landet)",
+    }[str(posisjon)]
+
+
+__all__ = [
+    "Z95", "METHOD", "METHOD_TEXT", "normalise_region", "WILSON_TEXT", "POSITIONS", "VARIASJON_COLUMNS",
+    "round_half_away", "wilson_interval", "add_confidence_intervals", "funnel_limits",
+    "funnel_limits_counts", "classify", "land_shares", "variasjon", "outliers",
+    "barometer_signal", "position_text",
+]
