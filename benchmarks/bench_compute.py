@@ -15,17 +15,27 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "output"
 # Measure a child process from inside: wall time from interpreter start and its own peak RSS.
-WRAP = (
-    "import resource,runpy,sys,time;t=time.perf_counter();sys.argv=sys.argv[1:];"
-    "runpy.run_path(sys.argv[0],run_name='__main__') if sys.argv[0].endswith('.py') else runpy.run_module(sys.argv[0],run_name='__main__');"
-    "print('BENCH',time.perf_counter()-t,resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024,file=sys.stderr)"
-)
+WRAP = """
+import resource, runpy, sys, time
+t = time.perf_counter()
+sys.argv = sys.argv[1:]
+code = 0
+try:
+    if sys.argv[0].endswith('.py'):
+        runpy.run_path(sys.argv[0], run_name='__main__')
+    else:
+        runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)
+except SystemExit as e:
+    code = e.code or 0
+print('BENCH', time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, file=sys.stderr)
+sys.exit(code)
+"""
 
 
 def measure(args: list[str]) -> tuple[float, float]:
     """(seconds, MiB) of one run; the wrapper's time excludes Python's own start (equal for both)."""
     r = subprocess.run([sys.executable, "-c", WRAP, *args], capture_output=True, text=True)
-    if r.returncode not in (0, None):
+    if r.returncode != 0:
         raise SystemExit(f"failed: {' '.join(args)}\n{r.stderr[-2000:]}")
     line = [x for x in r.stderr.splitlines() if x.startswith("BENCH")][-1].split()
     return float(line[1]), float(line[2])
