@@ -108,25 +108,59 @@ def read_raw(path: str | Path) -> pd.DataFrame:
     # (a typo, '1.5', a huge number) makes Arrow refuse, and the file is read again with inferred
     # types, which validation handles value by value.
     small = {c: SMALL_TYPES[_clean(c)] for c in header if _clean(c) in SMALL_TYPES}
+    table, skipped = None, []
     for types in ({**small, **text}, text):
         try:
-            table = pacsv.read_csv(
-                path,
-                read_options=read,
-                parse_options=parse,
-                convert_options=pacsv.ConvertOptions(
-                    column_types=types,
-                    null_values=[""],  # only an empty field is empty; "NA" is a value (and then a fault)
-                    strings_can_be_null=False,
-                ),
-            )
+            table = _read_csv(path, read, parse, types)
             break
         except pa.ArrowInvalid as exc:
-            if types is text or "conversion error" not in str(exc).lower() and "CSV conversion" not in str(exc):
-                raise KviInputError(f"kan ikke lese CSV-filen {path}: {str(exc).splitlines()[0]}") from None
+            msg = str(exc)
+            if "Expected" in msg and "columns" in msg:
+                # a row with the wrong number of fields: read again on one thread, which knows row
+                # numbers, and list every such row instead of stopping
+                table, skipped = _read_csv_skipping_bad_rows(path, read, parse, text, sep, header)
+                break
+            if types is text or "conversion error" not in msg.lower():
+                raise KviInputError(f"kan ikke lese CSV-filen {path}: {msg.splitlines()[0]}") from None
         except UnicodeDecodeError as exc:
             raise KviInputError(f"kan ikke lese CSV-filen {path}: {exc}") from None
-    return _normalise(table.to_pandas(types_mapper=_text_mapper))
+    df = _normalise(table.to_pandas(types_mapper=_text_mapper))
+    df.attrs["skipped_rows"] = skipped
+    return df
+
+
+def _read_csv(path: Path, read, parse, types: dict) -> pa.Table:
+    return pacsv.read_csv(
+        path,
+        read_options=read,
+        parse_options=parse,
+        convert_options=pacsv.ConvertOptions(
+            column_types=types,
+            null_values=[""],  # only an empty field is empty; "NA" is a value (and then a fault)
+            strings_can_be_null=False,
+        ),
+    )
+
+
+def _read_csv_skipping_bad_rows(path: Path, read, parse, text: dict, sep: str, header: list[str]):
+    """Read with every column as text, one thread, skipping rows with the wrong number of fields.
+    Returns the table and, for each skipped row, (row number with header = 0, person_id or '', fields)."""
+    skipped: list[tuple[int, str, int]] = []
+    pid_pos = [_clean(h) for h in header].index("person_id") if "person_id" in map(_clean, header) else None
+
+    def handler(row) -> str:
+        fields = row.text.split(sep)
+        pid = fields[pid_pos].strip() if pid_pos is not None and pid_pos < len(fields) else ""
+        skipped.append((int(row.number) - 1, pid, int(row.actual_columns)))
+        return "skip"
+
+    one = pacsv.ReadOptions(encoding=read.encoding, use_threads=False)
+    bad_rows = pacsv.ParseOptions(delimiter=parse.delimiter, invalid_row_handler=handler)
+    try:
+        table = _read_csv(path, one, bad_rows, {c: pa.string() for c in header})
+    except pa.ArrowInvalid as exc:
+        raise KviInputError(f"kan ikke lese CSV-filen {path}: {str(exc).splitlines()[0]}") from None
+    return table, skipped
 
 
 def _clean(name: str) -> str:
@@ -221,6 +255,14 @@ def _duplicated(aar: np.ndarray, pid: pd.Series) -> np.ndarray:
     return out
 
 
+def _row_numbers(n: int, skipped: list[int]) -> np.ndarray:
+    """Input row numbers (header = 0) of the n parsed rows, around rows the reader skipped."""
+    if not skipped:
+        return np.arange(1, n + 1, dtype="int64")
+    all_rows = np.arange(1, n + len(skipped) + 1, dtype="int64")
+    return all_rows[~np.isin(all_rows, skipped)]
+
+
 def _rejected_values(raw: pd.DataFrame, reject_col: np.ndarray, rejected: np.ndarray) -> np.ndarray:
     out = np.full(len(raw), "", dtype=object)
     for column in set(reject_col[rejected]):
@@ -236,7 +278,8 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
             f"inndata mangler påkrevd(e) kolonne(r): {', '.join(missing)} (fant: {', '.join(map(str, raw.columns))})"
         )
     n = len(raw)
-    rad = np.arange(1, n + 1, dtype="int64")
+    skipped = raw.attrs.get("skipped_rows", [])
+    rad = _row_numbers(n, [r for r, _, _ in skipped])
     reject_col = np.full(n, "", dtype=object)
     reject_reason = np.full(n, "", dtype=object)
     rejected = np.zeros(n, dtype=bool)
@@ -340,12 +383,19 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
         excluded[spec.id] = ex[keep]
     persons = pd.DataFrame(persons)
 
+    if skipped:
+        rows.append(pd.DataFrame({
+            "rad": [r for r, _, _ in skipped], "person_id": [p for _, p, _ in skipped], "kolonne": "",
+            "verdi": [f"{k} felt" for _, _, k in skipped],
+            "arsak": f"raden har feil antall felt (skal ha {len(raw.columns)}); hele raden er avvist",
+            "avvist_rad": True,
+        }))
     rejections = pd.concat(rows, ignore_index=True).sort_values(["rad", "kolonne"], kind="stable")
     return Extract(
         persons=persons if keep.all() else persons[keep].reset_index(drop=True),
         excluded=excluded,
         rejections=rejections.reset_index(drop=True),
-        rows_in=n,
+        rows_in=n + len(skipped),
     )
 
 

@@ -107,3 +107,15 @@ def test_year_decides_the_geography(tmp_path):
     ex = read_extract(write_extract(rows, tmp_path / "x.csv"), SPECS)
     assert list(ex.persons["rad"]) == [1, 3]  # the same id in two years is fine; 3001 is gone in 2024
     assert ex.rejections["arsak"].str.contains("ukjent kommunenummer").all()
+
+
+def test_row_with_wrong_number_of_fields_is_listed_not_fatal(tmp_path):
+    path = write_extract([row("a", "0301", "1990", "1", "1"), row("c", "0301", "1980", "1", "2")], tmp_path / "x.csv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(2, "2024,b,0301,1990")  # a cut-off line between a and c
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ex = read_extract(path, SPECS)
+    assert list(ex.persons["rad"]) == [1, 3]
+    bad = ex.rejections.set_index("rad").loc[2]
+    assert bad["person_id"] == "b" and "feil antall felt" in bad["arsak"]
+    assert ex.rows_in == 3 and ex.rows_rejected == 1
