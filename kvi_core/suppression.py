@@ -1,0 +1,357 @@
+"""Disclosure control (prikking) of one indicator and year (DATA_CONTRACT §5).
+
+The whole linked table is one linear model (see ``kvi_core.audit``): categories and ``nevner``,
+age groups and ``alle``, kommune → fylke → land, kommune → KOSTRA group → land and bydel →
+kommune are all columns of one sparse 0/1 matrix X over the inner cells. Nothing is suppressed
+table by table.
+
+1. Primary: counts 1 .. threshold−1 (``antall`` and ``nevner`` alike). Zeros are always shown.
+   Identical columns of X (land via both hierarchies, a kommune alone in its KOSTRA group, fylke
+   Oslo = kommune Oslo, a nevner equal to its only non-zero category) are one column, so they
+   always get the same flag.
+2. Secondary, by Gaussian elimination (after SSB's GaussSuppression): the other cells are taken
+   in a fixed order of preference (larger counts and totals first, small inner cells last) and
+   each is published unless that would make a protected cell a linear combination of published
+   cells (a hash lookup of the reduced protected columns), or would reveal a sum of hidden cells
+   sitting at their lower bound (hidden 1s; the "anySum" case).
+3. Interval stage: knowing hidden ≥ 1, an attacker can still pin cells (two hidden ones summing
+   to 2). ``audit.pinned_cells`` finds every hidden cell that the published ones leave one whole
+   number; for each, the least preferred published cell of its LP certificate is hidden too, the
+   elimination protects the new ones, and this repeats until nothing is pinned.
+
+Deterministic: the order has a stable tie-break on region codes, column numbers follow a sorted
+cell order, and nothing depends on the iteration order of str-keyed dicts or sets; HiGHS runs
+single-threaded with a fixed seed.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from kvi_core.audit import (
+    KATEGORIER,
+    N_CAT,
+    PER_UNIT,
+    AuditStats,
+    Layout,
+    LinearTable,
+    Pinned,
+    SpanBasis,
+    eliminate,
+    pinned_cells,
+)
+from kvi_core.geography import NIVA_ORDER
+from kvi_core.indicators import aggregate
+from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS
+
+PRIMARY, SECONDARY = "primær", "sekundær"
+HASH_PRIME = (1 << 61) - 1
+MAX_ROUNDS = 200
+
+
+def suppress(inner: pd.DataFrame, members: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
+    """Every published cell of one indicator and year with ``hidden`` and ``reason``.
+
+    inner: unit, aldersgruppe (0-17/18-66/67+), kategori, antall — the complete grid, zeros
+    included. members: unit, niva, region, region_navn (a region is the sum of its units).
+    Returns niva, region, region_navn, aldersgruppe, kategori (4 + ``nevner``), antall (true
+    value), hidden, reason (``primær``/``sekundær``/``""``); ``attrs["prikking"]`` has run figures.
+    """
+    cells = published_cells(inner, members)
+    layout = Layout(members, extra_units=inner["unit"].astype(str))
+    table = LinearTable.build(layout, cells, zero=cells["antall"].to_numpy() == 0)
+    truth = inner_vector(layout, inner)
+    col_value = np.array([int(truth[list(rows)].sum()) for rows in table.cols], dtype=np.int64)
+    if not np.array_equal(col_value[table.cell_col], cells["antall"].to_numpy()):
+        raise ValueError("suppress: cells do not add up from inner counts")
+    plan = SuppressionPlan(table, col_value, truth, _preference(cells, table, col_value), threshold)
+    hidden, primary = plan.run()
+    out = cells.copy()
+    out["hidden"] = hidden[table.cell_col]
+    out["reason"] = np.where(primary[table.cell_col], PRIMARY, np.where(out["hidden"], SECONDARY, ""))
+    out.attrs["prikking"] = plan.report()
+    return out
+
+
+# --- building the table ------------------------------------------------------------------------
+
+def published_cells(inner: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """niva, region, region_navn, aldersgruppe, kategori, antall for every published cell."""
+    return aggregate(inner, members).reset_index(drop=True)
+
+
+def inner_vector(layout: Layout, inner: pd.DataFrame) -> np.ndarray:
+    """Inner counts as a vector over the layout's rows."""
+    unit = pd.Index(layout.units).get_indexer(inner["unit"].astype(str))
+    age = pd.Index(INNER_AGE_GROUPS).get_indexer(inner["aldersgruppe"])
+    cat = pd.Index(CATEGORIES).get_indexer(inner["kategori"])
+    if (unit < 0).any() or (age < 0).any() or (cat < 0).any():
+        raise ValueError("inner: unknown unit, aldersgruppe or kategori")
+    out = np.zeros(layout.n_rows, dtype=np.int64)
+    np.add.at(out, unit * PER_UNIT + age * N_CAT + cat, inner["antall"].to_numpy(dtype=np.int64))
+    return out
+
+
+def _preference(cells: pd.DataFrame, table: LinearTable, col_value: np.ndarray) -> np.ndarray:
+    """Position of every unique column in the order of preference to publish.
+
+    Larger counts first; among equal counts the cell with more inner cells (a total before its
+    part), then the more aggregated level, then region code, age group and category: a stable
+    key, so the same input always gives the same order.
+    """
+    niva = cells["niva"].map({n: i for i, n in enumerate(NIVA_ORDER)}).to_numpy()
+    age = cells["aldersgruppe"].map({a: i for i, a in enumerate(AGE_GROUPS)}).to_numpy()
+    kat = cells["kategori"].map({k: i for i, k in enumerate(KATEGORIER)}).to_numpy()
+    first = pd.DataFrame(
+        {"col": table.cell_col, "niva": niva, "region": cells["region"].to_numpy(), "age": age, "kat": kat}
+    ).sort_values(["col", "niva", "region", "age", "kat"], kind="stable").drop_duplicates("col")
+    n_rows = np.array([len(r) for r in table.cols])
+    key = first.assign(value=-col_value[first["col"]], size=-n_rows[first["col"]])
+    order = key.sort_values(["value", "size", "niva", "region", "age", "kat"], kind="stable")["col"].to_numpy()
+    rank = np.empty(len(table.cols), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+# --- the Gaussian elimination ------------------------------------------------------------------
+
+class ProtectedSet:
+    """Reduced forms of the protected (hidden) columns, kept up to date as pivots are added.
+
+    A linear hash h(v) = Σ v_r·w_r mod p is kept for each; h1/h2 is the same for proportional
+    vectors, so "would publishing q make a protected cell derivable" (q ∝ some protected v) is a
+    dictionary lookup, confirmed exactly.
+    """
+
+    def __init__(self, n_rows: int, seed: int = 7919):
+        rng = np.random.default_rng(seed)
+        self.w1 = [int(x) for x in rng.integers(1, HASH_PRIME, n_rows)]
+        self.w2 = [int(x) for x in rng.integers(1, HASH_PRIME, n_rows)]
+        self.vecs: dict[int, dict[int, int]] = {}
+        self.hash: dict[int, tuple[int, int]] = {}
+        self.key: dict[int, object] = {}
+        self.holders: dict[int, set[int]] = {}
+        self.buckets: dict[object, set[int]] = {}
+
+    def hash_of(self, v: dict[int, int]) -> tuple[int, int]:
+        w1, w2 = self.w1, self.w2
+        h1 = h2 = 0
+        for r, x in v.items():
+            h1 += x * w1[r]
+            h2 += x * w2[r]
+        return h1 % HASH_PRIME, h2 % HASH_PRIME
+
+    @staticmethod
+    def _key(h: tuple[int, int], v: dict[int, int]) -> object:
+        if h[1]:
+            return h[0] * pow(h[1], -1, HASH_PRIME) % HASH_PRIME
+        # h2 = 0 (practically never): the exact vector, scaled to coprime with a positive lead
+        g = math.gcd(*v.values()) * (1 if v[min(v)] > 0 else -1)
+        return ("exact", tuple(sorted((r, x // g) for r, x in v.items())))
+
+    def add(self, cid: int, v: dict[int, int], h: tuple[int, int]) -> None:
+        self.vecs[cid], self.hash[cid] = v, h
+        for r in v:
+            self.holders.setdefault(r, set()).add(cid)
+        self.key[cid] = self._key(h, v)
+        self.buckets.setdefault(self.key[cid], set()).add(cid)
+
+    def reveals(self, q: dict[int, int], h: tuple[int, int]) -> bool:
+        """Is q proportional to the reduced form of a protected column?"""
+        return any(_proportional(q, self.vecs[c]) for c in sorted(self.buckets.get(self._key(h, q), ())))
+
+    def pivot(self, q: dict[int, int], s: int, hq: tuple[int, int]) -> None:
+        """Eliminate row s (now a pivot of the published span) from every protected vector."""
+        for cid in sorted(self.holders.pop(s, ())):
+            v = self.vecs[cid]
+            self.buckets[self.key[cid]].discard(cid)
+            before = [k in v for k in q]
+            a, c, g = eliminate(v, q, s)
+            if not v:
+                raise AssertionError(f"protected column {cid} became derivable")
+            for k, was in zip(q, before):
+                if k == s:
+                    continue
+                now = k in v
+                if now and not was:
+                    self.holders.setdefault(k, set()).add(cid)
+                elif was and not now:
+                    self.holders[k].discard(cid)
+            h1, h2 = self.hash[cid]
+            h1, h2 = (a * h1 - c * hq[0]) % HASH_PRIME, (a * h2 - c * hq[1]) % HASH_PRIME
+            if g != 1:
+                inv = pow(g, -1, HASH_PRIME)
+                h1, h2 = h1 * inv % HASH_PRIME, h2 * inv % HASH_PRIME
+            self.hash[cid] = (h1, h2)
+            self.key[cid] = self._key((h1, h2), v)
+            self.buckets.setdefault(self.key[cid], set()).add(cid)
+
+
+def _proportional(u: dict[int, int], v: dict[int, int]) -> bool:
+    if len(u) != len(v):
+        return False
+    r0 = next(iter(u))
+    if r0 not in v:
+        return False
+    a, b = u[r0], v[r0]
+    return all(k in v and x * b == v[k] * a for k, x in u.items())
+
+
+def gauss_secondary(
+    cols: list[tuple[int, ...]],
+    order: list[int],
+    watch: list[int],
+    hidden: np.ndarray,
+    truth: np.ndarray,
+    lower: np.ndarray,
+    n_rows: int,
+) -> set[int]:
+    """Secondary suppression of the candidates ``order`` (most preferred first) by fraction-free
+    Gaussian elimination; returns the candidates to hide.
+
+    ``watch``: hidden columns that must not become linear combinations of published ones (the
+    others in ``hidden`` are known to be safe). ``truth`` are the inner values and ``lower`` what
+    an attacker knows as their lower bound (1 for an inner cell, shown or hidden; 0 for an
+    unpublished one). Rows sitting at that bound in hidden cells ("singletons": hidden 1s,
+    unpublished 0s) are never pivots while another row is available, so a candidate reducing to
+    singleton rows only is exactly one that would reveal a sum of them (the anySum case).
+    """
+    basis = SpanBasis()
+    prot = ProtectedSet(n_rows)
+    for c in watch:
+        v = {r: 1 for r in cols[c]}
+        prot.add(c, v, prot.hash_of(v))
+    hidden_row = np.zeros(n_rows, dtype=bool)
+    for c in np.flatnonzero(hidden):
+        if len(cols[c]) == 1:
+            hidden_row[cols[c][0]] = True
+    at_bound = ((hidden_row | (lower == 0)) & (truth == lower)).tolist()
+    truth_l, lower_l = truth.tolist(), lower.tolist()
+    secondary: set[int] = set()
+
+    for c in order:
+        q = basis.reduce({r: 1 for r in cols[c]})
+        if not q:
+            continue  # already a combination of published cells
+        h = prot.hash_of(q)
+        if prot.reveals(q, h):
+            secondary.add(c)
+        elif all(at_bound[r] for r in q) or _pins_hidden_at_bound(q, truth_l, lower_l, hidden_row):
+            secondary.add(c)
+            prot.add(c, q, h)
+        else:
+            s = _choose_pivot(q, at_bound, prot.holders, basis.holders)
+            prot.pivot(q, s, h)
+            basis.add(q, s)
+            continue
+        if len(cols[c]) == 1:
+            hidden_row[cols[c][0]] = True
+    return secondary
+
+
+def _choose_pivot(q: dict[int, int], at_bound: list[bool], *holders: dict[int, set[int]]) -> int:
+    """A row that is not a singleton, preferably with coefficient ±1 (no scaling later), held by
+    the fewest vectors that must then be updated; ties to the highest row number."""
+    best, best_key = -1, None
+    for r, x in q.items():
+        if at_bound[r]:
+            continue
+        key = (x != 1 and x != -1, sum(len(h.get(r, ())) for h in holders), -r)
+        if best_key is None or key < best_key:
+            best, best_key = r, key
+    return best
+
+
+def _pins_hidden_at_bound(q: dict[int, int], truth: list[int], lower: list[int], hidden_row: np.ndarray) -> bool:
+    """Publishing q tells Σ q_r·x_r. If all q_r have one sign, every x_r lies in
+    [lower_r, lower_r + slack/|q_r|]; a hidden row with slack < |q_r| is pinned."""
+    sign = 1 if next(iter(q.values())) > 0 else -1
+    total = bound = 0
+    tightest = 0
+    for r, x in q.items():
+        ax = x * sign
+        if ax < 0:
+            return False
+        total += ax * truth[r]
+        bound += ax * lower[r]
+        if hidden_row[r] and ax > tightest:
+            tightest = ax
+    return tightest > 0 and total - bound < tightest
+
+
+# --- Gauss + interval rounds -------------------------------------------------------------------
+
+@dataclass
+class SuppressionPlan:
+    """Runs elimination and interval audit until no hidden cell is pinned."""
+
+    table: LinearTable
+    col_value: np.ndarray
+    truth: np.ndarray
+    rank: np.ndarray  # preference position of each unique column
+    threshold: int
+    rounds: int = 0
+    extra: set[int] = field(default_factory=set)
+    audit: AuditStats = field(default_factory=AuditStats)
+
+    def run(self) -> tuple[np.ndarray, np.ndarray]:
+        """(hidden, primary) per unique column.
+
+        Later rounds keep everything hidden so far and only add to it, so the published cells only
+        shrink: what was protected stays protected (the elimination only watches the newly hidden
+        cells), a cell shown free stays free, and only the cells that were pinned or are newly
+        hidden are audited again.
+        """
+        v = self.col_value
+        primary = (v >= 1) & (v < self.threshold)
+        hidden = primary.copy()
+        if not primary.any():
+            return hidden, primary
+        cols, n_rows = self.table.cols, self.table.n_rows
+        single = self.table.singleton_col()
+        lower = np.zeros(n_rows, dtype=np.int64)
+        lower[list(single)] = 1  # every inner cell left is ≥ 1: shown exactly, or hidden
+        candidates = [c for c in np.argsort(self.rank, kind="stable").tolist() if v[c] >= self.threshold]
+        new: set[int] = set()
+        targets: set[int] = set()
+        while self.rounds < MAX_ROUNDS:
+            self.rounds += 1
+            watch = sorted(new) if self.rounds > 1 else np.flatnonzero(primary).tolist()
+            hidden[list(new)] = True
+            order = [c for c in candidates if not hidden[c]]
+            added = new | gauss_secondary(cols, order, watch, hidden, self.truth, lower, n_rows)
+            hidden[list(added)] = True
+            targets = (targets | added) if self.rounds > 1 else set(np.flatnonzero(hidden).tolist())
+            pins = pinned_cells(
+                cols, ~hidden, v.astype(float), sorted(targets), n_rows, truth=self.truth, stats=self.audit
+            )
+            if not pins:
+                return hidden, primary
+            new = {self._to_hide(p, hidden, single) for p in pins}
+            self.extra |= new
+            targets = {p.col for p in pins}
+        raise RuntimeError(f"prikking: fortsatt avslørbare celler etter {MAX_ROUNDS} runder")
+
+    def _to_hide(self, pin: Pinned, hidden: np.ndarray, single: dict[int, int]) -> int:
+        """The least preferred published cell in the pinned cell's certificate."""
+        cand = {single[x] if kind == "row" else x for kind, x in pin.support}
+        cand = {c for c in cand if not hidden[c] and self.col_value[c] > 0}
+        if not cand:  # no certificate: any published cell sharing inner cells with it
+            rows = set(self.table.cols[pin.col])
+            cand = {
+                c for c, r in enumerate(self.table.cols)
+                if not hidden[c] and self.col_value[c] > 0 and rows.intersection(r)
+            }
+        if not cand:
+            raise RuntimeError(f"prikking: finner ingen celle å skjule for kolonne {pin.col}")
+        return max(cand, key=lambda c: self.rank[c])
+
+    def report(self) -> dict:
+        return {
+            "runder": self.rounds,
+            "ekstra_fra_intervall": len(self.extra),
+            "lp_losninger": self.audit.lp_solves,
+        }
