@@ -33,6 +33,8 @@ test: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_compute.py
+	$(BIN)/python benchmarks/bench_suppression.py
+	$(BIN)/python benchmarks/bench_reports.py
 
 clean:
 	rm -rf $(OUT) reports/demo

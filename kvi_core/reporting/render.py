@@ -1,0 +1,302 @@
+"""Executed notebook -> self-contained HTML and PDF.
+
+Two engines, one set of options (``_quarto.yml`` at the repository root):
+
+* **Quarto**, when ``quarto`` is on PATH (or ``KVI_RENDERER=quarto``): the options file and the
+  files it names are copied into the job's own folder, and ``quarto render`` runs there.
+* **pandoc + Typst** otherwise (or ``KVI_RENDERER=pandoc``): the engines Quarto drives, called
+  directly: pandoc from the ``pypandoc-binary`` wheel (ipynb -> HTML, ipynb -> Typst) with
+  ``assets/kvi.lua`` (which gives pandoc Quarto's reading of a notebook: hidden code, Markdown
+  outputs, alt text), and the ``typst`` wheel (Typst -> PDF, tagged). The options of
+  ``_quarto.yml`` become pandoc flags and metadata.
+
+Every job renders in a folder of its own (``workdir``); nothing is shared between parallel jobs.
+"""
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+LUA_FILTER = ASSETS / "kvi.lua"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# Flags of pandoc that Quarto's format options map to (everything else is metadata/template variables).
+_HTML_FLAGS = {"embed-resources", "toc", "toc-depth", "css", "self-contained", "standalone"}
+_TYPST_FLAGS = {"toc", "toc-depth", "include-in-header", "keep-typ", "shift-heading-level-by", "pdf-standard"}
+_DATA_URI = re.compile(r"\]\(data:(image/(?:svg\+xml|png|jpeg));base64,([A-Za-z0-9+/=\s]+)\)")
+_EXT = {"image/svg+xml": "svg", "image/png": "png", "image/jpeg": "jpg"}
+
+
+class RenderError(RuntimeError):
+    pass
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("KVI_QUARTO_CONFIG", REPO_ROOT / "_quarto.yml"))
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, mtime: int) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def options() -> dict:
+    """The parsed ``_quarto.yml``."""
+    p = config_path()
+    if not p.exists():
+        raise RenderError(f"finner ikke {p} (innstillingene for rapportene)")
+    return _load(str(p), p.stat().st_mtime_ns)
+
+
+def engine() -> str:
+    forced = os.environ.get("KVI_RENDERER", "").strip().lower()
+    if forced in {"quarto", "pandoc"}:
+        return forced
+    return "quarto" if shutil.which("quarto") else "pandoc"
+
+
+def pandoc_path() -> str:
+    import pypandoc
+
+    return pypandoc.get_pandoc_path()
+
+
+@lru_cache(maxsize=1)
+def versions() -> dict[str, str]:
+    """Versions of the rendering engines (for the manifest and the re-run check)."""
+    out: dict[str, str] = {"engine": engine()}
+    if out["engine"] == "quarto":
+        try:
+            out["quarto"] = subprocess.run(["quarto", "--version"], capture_output=True, text=True,
+                                           check=True).stdout.strip()
+        except Exception:
+            out["quarto"] = "?"
+    else:
+        import typst
+
+        try:
+            first = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True,
+                                   check=True).stdout.splitlines()[0]
+            out["pandoc"] = first.split()[-1]
+        except Exception:
+            out["pandoc"] = "?"
+        out["typst"] = getattr(typst, "__version__", "?")
+    return out
+
+
+def font_paths() -> list[str]:
+    """DejaVu Sans (shipped with matplotlib) for the SVG figures, so PDFs look the same everywhere."""
+    import matplotlib
+
+    return [str(Path(matplotlib.get_data_path()) / "fonts" / "ttf")]
+
+
+# --- preparing an executed notebook ----------------------------------------------------------
+
+@dataclass
+class Prepared:
+    notebook: Path
+    front_matter: dict = field(default_factory=dict)
+    figures: int = 0
+
+
+def prepare(executed: Path | nbformat.NotebookNode, workdir: Path, front_matter: dict,
+            name: str = "rapport") -> Prepared:
+    """Write the notebook to render into ``workdir``: the front matter (title, ...) filled in, and
+    every embedded image moved into ``workdir/figurer`` (both engines then see plain files)."""
+    if isinstance(executed, Path):
+        nb = nbformat.v4.reads(executed.read_text(encoding="utf-8"))  # no schema validation: papermill did it
+    else:
+        nb = copy.deepcopy(executed)
+    workdir.mkdir(parents=True, exist_ok=True)
+    figdir = workdir / "figurer"
+    count = 0
+
+    def extract(m: re.Match) -> str:
+        nonlocal count
+        data = base64.b64decode("".join(m.group(2).split()))
+        count += 1
+        fname = f"figur-{count:02d}-{hashlib.sha1(data).hexdigest()[:10]}.{_EXT[m.group(1)]}"
+        figdir.mkdir(exist_ok=True)
+        (figdir / fname).write_bytes(data)
+        return f"](figurer/{fname})"
+
+    fm: dict = {}
+    for cell in nb.cells:
+        if isinstance(cell.source, list):
+            cell.source = "".join(cell.source)
+        if cell.cell_type == "raw" and cell.source.lstrip().startswith("---") and not fm:
+            fm = yaml.safe_load(cell.source.strip().strip("-")) or {}
+            fm.update(front_matter)
+            cell.source = "---\n" + yaml.safe_dump(fm, allow_unicode=True, sort_keys=False) + "---"
+            continue
+        for out in cell.get("outputs", []):
+            md = out.get("data", {}).get("text/markdown")
+            if md:
+                text = "".join(md) if isinstance(md, list) else md
+                out["data"]["text/markdown"] = _DATA_URI.sub(extract, text)
+    if not fm:
+        fm = dict(front_matter)
+    path = workdir / f"{name}.ipynb"
+    path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")  # papermill validated it already
+    return Prepared(path, fm, count)
+
+
+# --- pandoc + Typst ---------------------------------------------------------------------------
+
+def _format_options(fmt: str) -> dict:
+    opts = options()
+    fmts = opts.get("format") or {}
+    return dict(fmts.get(fmt) or {})
+
+
+def _metadata(fmt: str, front_matter: dict) -> dict:
+    """Metadata/template variables for pandoc: top level of _quarto.yml, then the format's options,
+    then the document's front matter."""
+    opts = options()
+    meta = {k: v for k, v in opts.items() if k not in {"project", "format", "execute"}}
+    flags = _HTML_FLAGS if fmt == "html" else _TYPST_FLAGS
+    meta.update({k: v for k, v in _format_options(fmt).items() if k not in flags})
+    meta.update(front_matter)
+    ex = opts.get("execute") or {}
+    meta["kvi-echo"] = str(ex.get("echo", True)).lower()
+    meta["kvi-warning"] = str(ex.get("warning", True)).lower()
+    if fmt == "html" and "pagetitle" not in meta and "title" in meta:
+        meta["pagetitle"] = str(meta["title"])
+    return meta
+
+
+def _config_file(rel: str) -> str:
+    p = Path(rel)
+    return str(p if p.is_absolute() else config_path().parent / p)
+
+
+def _as_list(v) -> list:
+    return [] if v is None else (list(v) if isinstance(v, (list, tuple)) else [v])
+
+
+def _run(cmd: list[str], cwd: Path, what: str, env: dict | None = None) -> None:
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        raise RenderError(f"{what} feilet ({r.returncode}): {r.stderr.strip()[-2000:]}")
+
+
+def pandoc_html(prep: Prepared, out: Path) -> None:
+    o = _format_options("html")
+    work = prep.notebook.parent
+    meta_file = work / "meta-html.yaml"
+    meta_file.write_text(yaml.safe_dump(_metadata("html", prep.front_matter), allow_unicode=True), encoding="utf-8")
+    cmd = [pandoc_path(), prep.notebook.name, "-f", "ipynb", "-t", "html5", "--standalone", "--wrap=none",
+           f"--lua-filter={LUA_FILTER}", f"--metadata-file={meta_file.name}", "--resource-path=.",
+           "-o", str(out)]
+    if o.get("embed-resources", o.get("self-contained", True)):
+        cmd.append("--embed-resources")
+    if o.get("toc"):
+        cmd += ["--toc", f"--toc-depth={int(o.get('toc-depth', 3))}"]
+    cmd += [f"--css={_config_file(c)}" for c in _as_list(o.get("css"))]
+    _run(cmd, work, "pandoc (HTML)")
+
+
+def pandoc_typst(prep: Prepared, out_typ: Path) -> None:
+    o = _format_options("typst")
+    work = prep.notebook.parent
+    meta_file = work / "meta-typst.yaml"
+    meta_file.write_text(yaml.safe_dump(_metadata("typst", prep.front_matter), allow_unicode=True), encoding="utf-8")
+    cmd = [pandoc_path(), prep.notebook.name, "-f", "ipynb", "-t", "typst", "--standalone", "--wrap=none",
+           f"--lua-filter={LUA_FILTER}", f"--metadata-file={meta_file.name}", "--extract-media=media",
+           "-o", str(out_typ)]
+    if o.get("toc"):
+        cmd += ["--toc", f"--toc-depth={int(o.get('toc-depth', 3))}"]
+    # the document's language also for what the header sets up before the template does (page footer)
+    meta = _metadata("typst", prep.front_matter)
+    lang = work / "sprak.typ"
+    lang.write_text(f'#set text(lang: "{meta.get("lang", "nb")}", region: "{meta.get("region", "NO")}")\n',
+                    encoding="utf-8")
+    cmd.append(f"--include-in-header={lang.name}")
+    cmd += [f"--include-in-header={_config_file(c)}" for c in _as_list(o.get("include-in-header"))]
+    if o.get("shift-heading-level-by"):
+        cmd.append(f"--shift-heading-level-by={int(o['shift-heading-level-by'])}")
+    _run(cmd, work, "pandoc (Typst)")
+
+
+def typst_pdf(typ: Path, out: Path) -> None:
+    """Typst -> tagged PDF, checked against ``pdf-standard`` (e.g. PDF/UA-1) from _quarto.yml."""
+    import typst
+
+    standards = [str(s) for s in _as_list(_format_options("typst").get("pdf-standard"))]
+    kwargs = {"pdf_standards": standards} if standards else {}
+    try:
+        # only Typst's own fonts and matplotlib's DejaVu: the same PDF on every machine
+        typst.compile(str(typ), output=str(out), root=str(typ.parent), font_paths=font_paths(),
+                      ignore_system_fonts=True, **kwargs)
+    except Exception as exc:
+        raise RenderError(f"typst feilet: {exc}") from None
+
+
+# --- Quarto ----------------------------------------------------------------------------------
+
+def _quarto_project(work: Path) -> None:
+    """Copy _quarto.yml and the files it names into the job's folder (a one-file Quarto project)."""
+    shutil.copyfile(config_path(), work / "_quarto.yml")
+    for fmt in ("html", "typst"):
+        o = _format_options(fmt)
+        for key in ("css", "include-in-header"):
+            for rel in _as_list(o.get(key)):
+                if Path(rel).is_absolute():
+                    continue
+                dest = work / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(_config_file(rel), dest)
+
+
+def quarto(prep: Prepared, fmt: str, out: Path) -> None:
+    work = prep.notebook.parent
+    if not (work / "_quarto.yml").exists():
+        _quarto_project(work)
+    to = "html" if fmt == "html" else "typst"
+    env = dict(os.environ, QUARTO_PYTHON=sys.executable)  # the Python that has nbformat & co.
+    _run(["quarto", "render", prep.notebook.name, "--to", to, "--no-execute"], work, f"quarto ({to})", env)
+    produced = work / f"{prep.notebook.stem}.{'html' if fmt == 'html' else 'pdf'}"
+    if not produced.exists():
+        raise RenderError(f"quarto laget ikke {produced.name}")
+    os.replace(produced, out)
+
+
+# --- both -------------------------------------------------------------------------------------
+
+def render(prep: Prepared, html_out: Path, pdf_out: Path) -> dict[str, float]:
+    """Render ``prep`` to ``html_out`` and ``pdf_out`` (paths inside the job's folder); returns
+    seconds spent on each."""
+    times: dict[str, float] = {}
+    if engine() == "quarto":
+        t = time.perf_counter()
+        quarto(prep, "html", html_out)
+        times["html"] = time.perf_counter() - t
+        t = time.perf_counter()
+        quarto(prep, "pdf", pdf_out)
+        times["pdf"] = time.perf_counter() - t
+        return times
+    t = time.perf_counter()
+    pandoc_html(prep, html_out)
+    times["html"] = time.perf_counter() - t
+    t = time.perf_counter()
+    typ = prep.notebook.with_suffix(".typ")
+    pandoc_typst(prep, typ)
+    typst_pdf(typ, pdf_out)
+    times["pdf"] = time.perf_counter() - t
+    return times
