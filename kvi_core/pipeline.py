@@ -144,6 +144,8 @@ def compute(
         write_csv(variasjon(table), out_dir / "variasjon.csv")
         if len(years) > 1:
             write_csv(tidsserie(table, pd.concat(regioner, ignore_index=True)), out_dir / "tidsserie.csv")
+        else:  # a series from an earlier run on other input must not sit beside these tables
+            (out_dir / "tidsserie.csv").unlink(missing_ok=True)
     write_json(meta, out_dir / "metadata.json")
     if not quiet:
         print(f"kvi: {extract.summary()}", file=sys.stderr)
