@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -442,3 +443,15 @@ def test_quarto_project_copy_has_the_options_and_the_files_they_name(tmp_path):
     assert cfg == render.options()
     assert (tmp_path / cfg["format"]["html"]["css"]).exists()
     assert (tmp_path / cfg["format"]["typst"]["include-in-header"]).exists()
+
+
+def test_cli_with_relative_out_folder_like_make_reports(extract, tmp_path, monkeypatch):
+    """`make reports` passes relative paths; the kernel runs in another folder, so every path the
+    batch hands on (kernel sockets, results) must be absolute."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(extract, tmp_path / "uttrekk.csv")
+    r = subprocess.run([sys.executable, "-m", "kvi_core", "reports", "--input", "uttrekk.csv", "--aar", str(AAR),
+                        "--out", "rel/output", "--kommune", SMALL, "--jobs", "1"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (tmp_path / "rel" / "output" / str(AAR) / f"kommunerapport_{SMALL}.pdf").exists()

@@ -461,7 +461,7 @@ def plan(results_dir: Path, aar: int, kommuner: list[str] | None, year_dir: Path
 def run_reports(input_path, aar, out, kostragrupper=None, kommuner=None, jobs=1, threshold=5,
                 progress: bool = True, force: bool = False) -> int:
     """Compute (or reuse) the tables and make every report; returns the exit code."""
-    input_path, out = Path(input_path), Path(out)
+    input_path, out = Path(input_path).resolve(), Path(out).resolve()
     kostragrupper = Path(kostragrupper) if kostragrupper else None
     aar = int(aar)
     jobs = max(1, int(jobs or 1))

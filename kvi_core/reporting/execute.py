@@ -109,8 +109,9 @@ class Kernel:
     def _manager(self, attempt: int) -> AsyncKernelManager:
         """A kernel manager on IPC sockets in this worker's own folder where the OS has them (no
         TCP port races between parallel workers, no unencrypted TCP), else on TCP."""
-        if os.name == "posix" and len(self.cwd) < 80:
-            prefix = str(Path(self.cwd) / f"k{os.getpid()}-{self.starts}-{attempt}")
+        # absolute: the kernel process runs in another directory; short: a socket path has ~107 bytes
+        prefix = str(Path(self.cwd).resolve() / f"k{os.getpid()}-{self.starts}-{attempt}")
+        if os.name == "posix" and len(prefix) < 90:
             return AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=prefix)
         return AsyncKernelManager(kernel_name=self.kernel_name)
 
