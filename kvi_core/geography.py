@@ -17,6 +17,8 @@ LAND = "EAK"
 LAND_NAME = "Hele landet"
 FIRST_YEAR = 2020
 NIVA_ORDER = ("land", "fylke", "kostragruppe", "kommune", "bydel")
+RESIDUAL_SUFFIX = "99"
+RESIDUAL_NAME = "Uten oppgitt bydel"
 
 
 class GeographyError(KviInputError):
@@ -146,14 +148,22 @@ def kostra_grouping(aar: int, path: str | Path | None = None) -> KostraGrouping:
 
 # --- membership -------------------------------------------------------------------------------
 
+def residual_bydel(kommunenr: str) -> str:
+    """The published bydel row for persons of a bydel kommune without a bydelsnr."""
+    return f"{kommunenr}{RESIDUAL_SUFFIX}"
+
+
 def membership(aar: int, grouping: KostraGrouping, bydeler: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
     """Every published region as a set of geographic *units*.
 
     Returns one row per (unit, region) with columns ``unit, niva, region, region_navn``.
     Units are the finest geography: a kommune, or, for a kommune whose persons carry bydelsnr,
-    each of its bydeler plus a residual unit ``<kommunenr>-uten-bydel`` (persons without a bydel)
-    that is never published on its own. Every region of the year's classification appears, even
-    when nobody there has a need.
+    each of its bydeler plus ``<kommunenr>99`` "Uten oppgitt bydel" for persons there without one.
+    That remainder is published as a bydel row of its own, so that the bydeler add up exactly to
+    their kommune (contract §5): modelling it as an unknown remainder would let a reader who
+    knows that everybody has a bydel work out hidden bydel cells. Every region of the year's
+    classification appears, even when nobody there has a need. A kommune that the grouping does
+    not place in a KOSTRA group belongs to no group.
     """
     kom = kommuner(aar)
     grp = dict(zip(grouping.table["kommunenr"], grouping.table["kostragruppe"]))
@@ -165,15 +175,17 @@ def membership(aar: int, grouping: KostraGrouping, bydeler: list[str] | tuple[st
     for k, kname, f, fname in kom.itertuples(index=False):
         units = [k]
         if k in by_kommune:
-            units = by_kommune[k] + [f"{k}-uten-bydel"]
-            for b in by_kommune[k]:
-                rows.append((b, "bydel", b, names.get(b, f"Bydel {b}")))
-        g = grp[k]
-        group_label = f"KOSTRA-gruppe {g[3:]}" + ("" if grouping.official else " (demogruppering, ikke SSBs)")
+            units = sorted(set(by_kommune[k]) | {residual_bydel(k)})
+            for b in units:
+                default = RESIDUAL_NAME if b == residual_bydel(k) else f"Bydel {b}"
+                rows.append((b, "bydel", b, names.get(b, default)))
+        g = grp.get(k)
+        group_label = g and f"KOSTRA-gruppe {g[3:]}" + ("" if grouping.official else " (demogruppering, ikke SSBs)")
         for u in units:
             rows.append((u, "land", LAND, LAND_NAME))
             rows.append((u, "fylke", fylke_region(f), fname))
-            rows.append((u, "kostragruppe", g, group_label))
+            if g:
+                rows.append((u, "kostragruppe", g, group_label))
             rows.append((u, "kommune", k, kname))
     return pd.DataFrame(rows, columns=["unit", "niva", "region", "region_navn"])
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kvi_core.geography import RESIDUAL_SUFFIX
 from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS, IndicatorSpec
 
 TOTAL = "nevner"  # the kategori label of the cell that sums the four categories
@@ -19,13 +20,14 @@ def age_group_index(alder: np.ndarray) -> np.ndarray:
 
 def unit_of(persons: pd.DataFrame, bydel_kommuner: set[str]) -> np.ndarray:
     """The geographic unit of each person: the bydel where its kommune is published by bydel,
-    the kommune's residual unit for persons there without one, else the kommune."""
+    the kommune's "uten oppgitt bydel" unit (``<kommunenr>99``) for persons there without one,
+    else the kommune."""
     k = persons["kommunenr"].to_numpy(dtype=object)
     b = persons["bydelsnr"].to_numpy(dtype=object)
     if not bydel_kommuner:
         return k
     in_bydel_kommune = pd.Series(k).isin(bydel_kommuner).to_numpy()
-    return np.where(in_bydel_kommune, np.where(b != "", b, k + "-uten-bydel"), k)
+    return np.where(in_bydel_kommune, np.where(b != "", b, k + RESIDUAL_SUFFIX), k)
 
 
 def inner_counts(
