@@ -48,6 +48,7 @@ class Extract:
     excluded: dict[str, np.ndarray]
     rejections: pd.DataFrame
     rows_in: int
+    years: list[int]  # every statistics year kvi can place that the input names, used rows or not
 
     @property
     def rows_rejected(self) -> int:
@@ -100,6 +101,21 @@ def read_raw(path: str | Path) -> pd.DataFrame:
     if b"\x00" in head:
         raise KviInputError(f"inndatafilen {path} er ikke en tekstfil (CSV) eller Parquet")
     encoding, sep = _sniff(head)
+    try:
+        table, skipped = _read_typed(path, encoding, sep)
+    except _NotUtf8:
+        # the first 64 KiB looked like UTF-8 but a later byte is not: a Latin-1 (cp1252) export
+        table, skipped = _read_typed(path, "cp1252", sep)
+    df = _normalise(table.to_pandas(types_mapper=_text_mapper))
+    df.attrs["skipped_rows"] = skipped
+    return df
+
+
+class _NotUtf8(Exception):
+    pass
+
+
+def _read_typed(path: Path, encoding: str, sep: str) -> tuple[pa.Table, list]:
     read = pacsv.ReadOptions(encoding="utf8" if encoding == "utf-8-sig" else encoding)
     parse = pacsv.ParseOptions(delimiter=sep)
     header = _header(path, sep, encoding)
@@ -108,25 +124,22 @@ def read_raw(path: str | Path) -> pd.DataFrame:
     # (a typo, '1.5', a huge number) makes Arrow refuse, and the file is read again with inferred
     # types, which validation handles value by value.
     small = {c: SMALL_TYPES[_clean(c)] for c in header if _clean(c) in SMALL_TYPES}
-    table, skipped = None, []
     for types in ({**small, **text}, text):
         try:
-            table = _read_csv(path, read, parse, types)
-            break
+            return _read_csv(path, read, parse, types), []
         except pa.ArrowInvalid as exc:
             msg = str(exc)
+            if "UTF8" in msg and encoding == "utf-8-sig":
+                raise _NotUtf8() from None
             if "Expected" in msg and "columns" in msg:
                 # a row with the wrong number of fields: read again on one thread, which knows row
                 # numbers, and list every such row instead of stopping
-                table, skipped = _read_csv_skipping_bad_rows(path, read, parse, text, sep, header)
-                break
+                return _read_csv_skipping_bad_rows(path, read, parse, text, sep, header)
             if types is text or "conversion error" not in msg.lower():
                 raise KviInputError(f"kan ikke lese CSV-filen {path}: {msg.splitlines()[0]}") from None
         except UnicodeDecodeError as exc:
             raise KviInputError(f"kan ikke lese CSV-filen {path}: {exc}") from None
-    df = _normalise(table.to_pandas(types_mapper=_text_mapper))
-    df.attrs["skipped_rows"] = skipped
-    return df
+    raise AssertionError("unreachable")
 
 
 def _read_csv(path: Path, read, parse, types: dict) -> pa.Table:
@@ -396,6 +409,7 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
         excluded=excluded,
         rejections=rejections.reset_index(drop=True),
         rows_in=n + len(skipped),
+        years=[y for y in years_present if y >= geography.FIRST_YEAR],
     )
 
 

@@ -81,12 +81,21 @@ def sort_table(table: pd.DataFrame, indicator_order: list[str]) -> pd.DataFrame:
     )
 
 
-def _atomic(path: Path, write) -> None:
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _atomic(path: Path, write, private: bool = False) -> None:
+    """Write to a temporary file beside ``path`` and rename it into place. The file gets the
+    usual permissions (0666 less the umask), or owner-only when ``private``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o600 if private else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -102,9 +111,9 @@ def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(df: pd.DataFrame, path: Path) -> None:
+def write_csv(df: pd.DataFrame, path: Path, private: bool = False) -> None:
     data = _csv_ready(df)
-    _atomic(path, lambda tmp: data.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"))
+    _atomic(path, lambda tmp: data.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"), private)
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:

@@ -92,16 +92,19 @@ def compute(
     specs = load_specs()
     extract = read_extract(input_path, specs)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_csv(extract.rejections.rename(columns={"avvist_rad": "hele_raden_avvist"}), out_dir / "avvist.csv")
-    if extract.persons.empty:
-        raise KviInputError(f"ingen rader i {input_path} kunne brukes; se {out_dir / 'avvist.csv'}")
+    # avvist.csv names person_ids: internal quality assurance only, readable by its owner only
+    write_csv(extract.rejections.rename(columns={"avvist_rad": "hele_raden_avvist"}), out_dir / "avvist.csv",
+              private=True)
+    if not extract.years:  # no row names a year kvi can place: nothing to publish
+        raise KviInputError(f"ingen rader i {input_path} har et brukbart år; se {out_dir / 'avvist.csv'}")
 
-    years = sorted(int(y) for y in pd.unique(extract.persons["aar"]))
+    # a year whose rows were all rejected still gets its tables: every region, with 0
+    years = extract.years
     aar_col = extract.persons["aar"].to_numpy()
     tables, regioner, groupings = [], [], {}
     for aar in years:
         sel = aar_col == aar
-        persons = extract.persons if sel.all() else extract.persons[sel]
+        persons = extract.persons if sel.all() else extract.persons[sel].reset_index(drop=True)
         geo = year_geography(persons, aar, kostragrupper)
         units = unit_of(persons, {u[:4] for u in geo.unit_codes if len(u) == 6})
         groupings[aar] = geo.grouping

@@ -66,3 +66,30 @@ def test_official_grouping_file_is_used(hand_extract, tmp_path):
                  "--unsuppressed"]) == 0
     t = pd.read_csv(out / "indikatorer_uprikket.csv")
     assert not t["region_navn"].str.contains("demogruppering").any()
+
+
+def test_all_rows_rejected_still_publishes_the_year_with_zeros(tmp_path):
+    from conftest import row, write_extract
+
+    path = write_extract([row("a", "9999", "1990", "1", "1"), row("b", "0301", "1850", "1", "1")], tmp_path / "x.csv")
+    out = tmp_path / "o"
+    assert main(["compute", "--input", str(path), "--out", str(out)]) == 0
+    t = pd.read_csv(out / "indikatorer.csv")
+    assert (t["nevner"] == 0).all() and len(t) == 4 * 16 * (1 + 15 + 16 + 357)
+    assert len(pd.read_csv(out / "avvist.csv")) == 2
+
+
+def test_header_only_file_is_unusable(tmp_path):
+    from conftest import HEADER
+
+    path = tmp_path / "x.csv"
+    path.write_text(",".join(HEADER) + "\n", encoding="utf-8")
+    r = run("compute", "--input", path, "--out", tmp_path / "o")
+    assert r.returncode == 2 and "brukbart år" in r.stderr
+
+
+def test_published_files_are_readable_and_rejections_private(hand_extract, tmp_path):
+    out = tmp_path / "o"
+    assert main(["compute", "--input", str(hand_extract), "--out", str(out)]) == 0
+    assert (out / "indikatorer.csv").stat().st_mode & 0o044 == 0o044
+    assert (out / "avvist.csv").stat().st_mode & 0o077 == 0

@@ -119,3 +119,13 @@ def test_row_with_wrong_number_of_fields_is_listed_not_fatal(tmp_path):
     bad = ex.rejections.set_index("rad").loc[2]
     assert bad["person_id"] == "b" and "feil antall felt" in bad["arsak"]
     assert ex.rows_in == 3 and ex.rows_rejected == 1
+
+
+def test_latin1_byte_far_into_a_utf8_looking_file(tmp_path):
+    """The encoding guess sees the first 64 KiB; a Latin-1 byte after that must not stop the run."""
+    rows = [row(f"p{i:06d}", "0301", "1990", "1", "1") for i in range(2000)]  # ~100 KiB of ASCII
+    path = write_extract(rows, tmp_path / "x.csv", sep=";")
+    with open(path, "ab") as fh:
+        fh.write("2024;bjørn;0301;1990;1;;1;1;;;;;;\n".encode("cp1252"))
+    ex = read_extract(path, SPECS)
+    assert len(ex.persons) == 2001 and ex.rejections.empty

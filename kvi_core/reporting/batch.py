@@ -121,10 +121,7 @@ def ensure_results(input_path: Path, out: Path, kostragrupper: Path | None, thre
     try:
         compute(input_path, tmp, kostragrupper=kostragrupper, unsuppressed=False, threshold=threshold)
         (tmp / STAMP).write_text(json.dumps(key, indent=2), encoding="utf-8")
-        for p in tmp.iterdir():  # compute's files are private; the published tables are for publishing
-            if p.name in PUBLISHED:  # (avvist.csv, with person ids, stays private)
-                os.chmod(p, 0o644)
-        os.chmod(tmp, 0o755)
+        os.chmod(tmp, 0o755)  # mkdtemp makes it owner-only; compute keeps avvist.csv private itself
         old_dir = None
         if folder.exists():
             old_dir = out / f".tabeller-gammel-{uuid.uuid4().hex[:8]}"
