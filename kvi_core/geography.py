@@ -5,6 +5,7 @@ needs the network. Years 2020-2023 use the 2020 classification (KLASS 131), 2024
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -70,6 +71,7 @@ class KostraGrouping:
     table: pd.DataFrame  # columns kommunenr, kostragruppe
     official: bool
     source: str
+    missing: tuple[str, ...] = ()  # kommuner the grouping file places in no group
 
     @property
     def notice(self) -> str:
@@ -121,14 +123,40 @@ def read_kostra_grouping(path: str | Path, aar: int) -> KostraGrouping:
     dup = df["kommunenr"].duplicated(keep=False)
     if dup.any():
         raise GeographyError(f"{path}: kommunenr {df.loc[dup, 'kommunenr'].iloc[0]} står flere ganger")
-    known = set(kommuner(aar)["kommunenr"])
-    lacking = sorted(known - set(df["kommunenr"]))
-    if lacking:
-        raise GeographyError(
-            f"{path}: {len(lacking)} kommune(r) i {aar} mangler gruppe, f.eks. {', '.join(lacking[:5])}"
-        )
-    df = df[df["kommunenr"].isin(known)].reset_index(drop=True)
-    return KostraGrouping(df, official=True, source=f"fra filen {path.name}")
+    groups = dict(zip(df["kommunenr"], df["kostragruppe"]))
+    known = kommuner(aar)["kommunenr"].tolist()
+    inherited = _inherit_groups([k for k in known if k not in groups], groups)
+    missing = [k for k in known if k not in groups and k not in inherited]
+    table = pd.DataFrame(
+        [(k, groups.get(k) or inherited[k]) for k in known if k in groups or k in inherited],
+        columns=["kommunenr", "kostragruppe"],
+    )
+    source = f"fra filen {path.name}"
+    if inherited:
+        source += f" ({len(inherited)} kommuner i {aar} har gruppen til sitt nye kommunenummer)"
+    if missing:
+        source += f"; {len(missing)} kommune(r) uten gruppe i filen er ikke med i noen KOSTRA-gruppe"
+        print(f"kvi: advarsel: {path.name} gir ingen KOSTRA-gruppe for {len(missing)} kommune(r) i {aar}, "
+              f"f.eks. {', '.join(missing[:5])}; de er ikke med i noen gruppe", file=sys.stderr)
+    return KostraGrouping(table, official=True, source=source, missing=tuple(missing))
+
+
+def _inherit_groups(lacking: list[str], groups: dict[str, str]) -> dict[str, str]:
+    """For kommuner of an older classification that a grouping file (in newer codes) lacks: the
+    group of the kommune's successor (KLASS change table); for a split, the successor that kept
+    the name, else the lowest code."""
+    if not lacking:
+        return {}
+    ch = kommune_changes()
+    out = {}
+    for old in lacking:
+        succ = ch[(ch["kommunenummer_2023"] == old) & ch["kommunenummer_2024"].isin(list(groups))]
+        if succ.empty:
+            continue
+        same_name = succ[succ["kommunenavn_2024"] == succ["kommunenavn_2023"]]
+        pick = (same_name if not same_name.empty else succ).sort_values("kommunenummer_2024").iloc[0]
+        out[old] = groups[pick["kommunenummer_2024"]]
+    return out
 
 
 def demo_kostra_grouping(aar: int) -> KostraGrouping:

@@ -47,11 +47,38 @@ def test_unusable_input_gives_one_line_and_exit_2(tmp_path, make, message):
     assert message in r.stderr
 
 
-def test_bad_kostra_grouping_file_is_named(hand_extract, tmp_path):
+def test_grouping_file_missing_kommuner_warns_and_leaves_them_out(hand_extract, tmp_path):
     g = tmp_path / "g.csv"
     g.write_text("kommunenr,kostragruppe\n0301,13\n", encoding="utf-8")
+    out = tmp_path / "o"
+    r = run("compute", "--input", hand_extract, "--out", out, "--kostragrupper", g, "--unsuppressed")
+    assert r.returncode == 0 and "ingen KOSTRA-gruppe for 356 kommune(r)" in r.stderr
+    t = pd.read_csv(out / "indikatorer_uprikket.csv")
+    assert set(t.loc[t["niva"] == "kostragruppe", "region"]) == {"EKG13"}
+
+
+def test_bad_kostra_grouping_file_is_named(hand_extract, tmp_path):
+    g = tmp_path / "g.csv"
+    g.write_text("kommunenr,kostragruppe\n0301,tretten\n", encoding="utf-8")
     r = run("compute", "--input", hand_extract, "--out", tmp_path / "o", "--kostragrupper", g, "--unsuppressed")
-    assert r.returncode == 2 and "mangler gruppe" in r.stderr
+    assert r.returncode == 2 and "rad 1: kolonne kostragruppe" in r.stderr
+
+
+def test_grouping_in_2024_codes_serves_older_years(tmp_path):
+    from kvi_core import geography
+
+    groups = geography.demo_kostra_grouping(2024).table
+    g = geography.read_kostra_grouping(_write(groups, tmp_path / "g.csv"), 2023)
+    got = dict(zip(g.table["kommunenr"], g.table["kostragruppe"]))
+    want = dict(zip(groups["kommunenr"], groups["kostragruppe"]))
+    assert len(got) == 356 and not g.missing
+    assert got["3001"] == want["3101"]  # renumbered Halden
+    assert got["1507"] == want["1508"]  # split Ålesund: the successor that kept the name
+
+
+def _write(df, path):
+    df.to_csv(path, index=False)
+    return path
 
 
 def test_official_grouping_file_is_used(hand_extract, tmp_path):
