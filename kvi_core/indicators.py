@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kvi_core.geography import RESIDUAL_SUFFIX
+from kvi_core.intake import arrow_of
 from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS, IndicatorSpec
 
 TOTAL = "nevner"  # the kategori label of the cell that sums the four categories
@@ -18,25 +21,32 @@ def age_group_index(alder: np.ndarray) -> np.ndarray:
     return np.where(alder <= 17, 0, np.where(alder <= 66, 1, 2))
 
 
-def unit_of(persons: pd.DataFrame, bydel_kommuner: set[str]) -> np.ndarray:
-    """The geographic unit of each person: the bydel where its kommune is published by bydel,
-    the kommune's "uten oppgitt bydel" unit (``<kommunenr>99``) for persons there without one,
-    else the kommune."""
-    k = persons["kommunenr"].to_numpy(dtype=object)
-    b = persons["bydelsnr"].to_numpy(dtype=object)
-    if not bydel_kommuner:
-        return k
-    in_bydel_kommune = pd.Series(k).isin(bydel_kommuner).to_numpy()
-    return np.where(in_bydel_kommune, np.where(b != "", b, k + RESIDUAL_SUFFIX), k)
+def unit_positions(persons: pd.DataFrame, unit_codes: list[str]) -> np.ndarray:
+    """Each person's unit as a position in ``unit_codes``: the bydel where the kommune is published
+    by bydel (``<kommunenr>99`` for persons there without one), else the kommune."""
+    k = arrow_of(persons["kommunenr"])
+    bydel_kommuner = sorted({u[:4] for u in unit_codes if len(u) == 6})
+    unit = k
+    if bydel_kommuner:
+        b = arrow_of(persons["bydelsnr"])
+        residual = pc.binary_join_element_wise(k, pa.scalar(RESIDUAL_SUFFIX), "")
+        in_bydel_kommune = pc.is_in(k, value_set=pa.array(bydel_kommuner))
+        unit = pc.if_else(in_bydel_kommune, pc.if_else(pc.equal(b, ""), residual, b), k)
+    pos = pc.fill_null(pc.index_in(unit, value_set=pa.array(unit_codes, pa.string())), -1)
+    pos = pos.to_numpy(zero_copy_only=False).astype("int64")
+    if (pos < 0).any():
+        raise ValueError(f"person i ukjent enhet {unit[int(np.flatnonzero(pos < 0)[0])]}")
+    return pos
 
 
 def inner_counts(
-    persons: pd.DataFrame, spec: IndicatorSpec, units: np.ndarray, unit_codes: list[str], excluded: np.ndarray
+    persons: pd.DataFrame, spec: IndicatorSpec, pos: np.ndarray, unit_codes: list[str], excluded: np.ndarray
 ) -> pd.DataFrame:
     """Counts per unit × inner age group × category for one indicator and one year.
 
-    ``units`` gives each person's unit, ``unit_codes`` every unit of the year's geography (so that
-    units with nobody in them get zeros), ``excluded`` marks persons left out of this indicator.
+    ``pos`` gives each person's unit (a position in ``unit_codes``, every unit of the year's
+    geography, so that units with nobody in them get zeros); ``excluded`` marks persons left
+    out of this indicator.
     """
     need = persons[spec.need_column].to_numpy()
     rec = persons[spec.receives_column].to_numpy()
@@ -47,11 +57,8 @@ def inner_counts(
         cat[np.isnan(rec) if value == "" else rec == float(value)] = idx
     if (cat[use] < 0).any():  # cannot happen after intake; guards a spec/intake mismatch
         raise ValueError(f"{spec.id}: mottar-verdi uten kategori")
-    pos = pd.Index(unit_codes).get_indexer(units[use])
-    if (pos < 0).any():
-        raise ValueError(f"{spec.id}: person i ukjent enhet {units[use][pos < 0][0]}")
     age = age_group_index(persons["alder"].to_numpy()[use])
-    flat = (pos * len(INNER_AGE_GROUPS) + age) * len(CATEGORIES) + cat[use]
+    flat = (pos[use] * len(INNER_AGE_GROUPS) + age) * len(CATEGORIES) + cat[use]
     counts = np.bincount(flat, minlength=len(unit_codes) * len(INNER_AGE_GROUPS) * len(CATEGORIES))
     return pd.DataFrame(
         {

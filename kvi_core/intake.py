@@ -218,11 +218,11 @@ def _format_numbers(v: np.ndarray) -> pd.Series:
 
 # --- validation -------------------------------------------------------------------------------
 
-def _arrow(text: pd.Series) -> pa.ChunkedArray:
+def arrow_of(text: pd.Series) -> pa.ChunkedArray:
     """The Arrow data behind an Arrow-backed text column, without copying."""
     data = getattr(text.array, "_pa_array", None)
     if isinstance(data, pa.ChunkedArray):
-        return data
+        return data if data.type == pa.string() else data.cast(pa.string())
     return pa.chunked_array([pa.array(text.astype(str).to_numpy(dtype=object), type=pa.string())])
 
 
@@ -232,7 +232,7 @@ def _as_int(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         v = col.to_numpy(dtype="float64", na_value=np.nan)
         empty = np.isnan(v)
         return v, ~empty & np.isfinite(v) & (v == np.round(v)), empty
-    trimmed = pc.utf8_trim_whitespace(_arrow(col))
+    trimmed = pc.utf8_trim_whitespace(arrow_of(col))
     ok = pc.match_substring_regex(trimmed, r"^[+-]?\d+(\.0*)?$")
     num = pc.cast(pc.if_else(ok, trimmed, pa.scalar(None, pa.string())), pa.float64())
     empty = pc.equal(trimmed, "")
@@ -253,7 +253,7 @@ def _values(col: pd.Series, mask: np.ndarray) -> np.ndarray:
 def _duplicated(aar: np.ndarray, pid: pd.Series) -> np.ndarray:
     """Every row whose (aar, person_id) occurs more than once. A sort, not a hash table: a
     fraction of the memory of DataFrame.duplicated on 400 000 text ids."""
-    table = pa.table({"a": pa.array(np.nan_to_num(aar, nan=-1)), "p": _arrow(pid)})
+    table = pa.table({"a": pa.array(np.nan_to_num(aar, nan=-1)), "p": arrow_of(pid)})
     order = pc.sort_indices(table, sort_keys=[("a", "ascending"), ("p", "ascending")])
     s = table.take(order)
     same = pc.and_(
@@ -318,14 +318,13 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
     k_digits = k_txt.str.fullmatch(r"\d{1,4}").to_numpy(dtype=bool, na_value=False)
     reject((k_txt == "").to_numpy(dtype=bool), "kommunenr", "påkrevd verdi mangler")
     reject(~k_digits, "kommunenr", "ikke en kommunekode (1-4 sifre)")
-    k4 = pd.Series(pd.arrays.ArrowStringArray(pc.utf8_lpad(_arrow(k_txt), 4, "0")), index=raw.index)
+    k4 = pd.Series(pd.arrays.ArrowStringArray(pc.utf8_lpad(arrow_of(k_txt), 4, "0")), index=raw.index)
     known = np.zeros(n, dtype=bool)
     for y in years_present:
         if y >= geography.FIRST_YEAR:
             sel = aar == y
             known[sel] = k4[sel].isin(geography.kommuner(y)["kommunenr"]).to_numpy(dtype=bool)
     reject(~known, "kommunenr", "ukjent kommunenummer for året (KLASS 131)")
-    kommunenr = k4.to_numpy(dtype=object)
 
     fodselsaar, f_ok, f_empty = _as_int(raw["fodselsaar"])
     reject(f_empty, "fodselsaar", "påkrevd verdi mangler")
@@ -361,7 +360,7 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
     persons = {
         "rad": rad,
         "aar": np.where(aar_ok, aar, 0).astype("int32"),
-        "kommunenr": kommunenr,
+        "kommunenr": k4.reset_index(drop=True),
         "alder": np.where(aar_ok & f_ok, alder, -1).astype("int32"),
     }
 
@@ -369,7 +368,7 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
         kj, kj_ok, kj_empty = _as_int(raw["kjonn"])
         note_excluded(~kj_empty & ~np.isin(kj, [1.0, 2.0]), "kjonn",
                       "kjønn utenfor kodeverket (1, 2); verdien er ikke brukt, raden er brukt")
-    bydel = np.full(n, "", dtype=object)
+    bydel = None
     if "bydelsnr" in raw.columns:
         b_txt = raw["bydelsnr"].astype(TEXT).str.strip()
         b_ok = (b_txt.str.fullmatch(r"\d{6}") & (b_txt.str.slice(0, 4) == k4)).to_numpy(dtype=bool, na_value=False)
@@ -377,8 +376,9 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
         note_excluded(b_bad, "bydelsnr",
                       "bydelsnr er ikke 6 sifre som begynner med kommunenummeret; raden er brukt uten bydel")
         if b_ok.any():
-            bydel = np.where(b_ok, b_txt.to_numpy(dtype=object), "")
-    persons["bydelsnr"] = bydel
+            bydel = pd.Series(pd.arrays.ArrowStringArray(
+                pc.if_else(pa.array(b_ok), arrow_of(b_txt).combine_chunks(), pa.scalar("", pa.string()))))
+    persons["bydelsnr"] = bydel if bydel is not None else pd.Series([""] * n, dtype=TEXT)
 
     excluded: dict[str, np.ndarray] = {}
     # codes as float32: NaN = empty; small integers are exact

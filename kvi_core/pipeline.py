@@ -10,11 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from kvi_core import __version__, geography
 from kvi_core.errors import KviInputError
-from kvi_core.indicators import aggregate, inner_counts, unit_of
-from kvi_core.intake import read_extract
+from kvi_core.indicators import aggregate, inner_counts, unit_positions
+from kvi_core.intake import arrow_of, read_extract
 from kvi_core.output import long_table, sort_table, write_csv, write_json, write_parquet
 from kvi_core.specs import IndicatorSpec, load_specs
 
@@ -41,17 +42,17 @@ def sha256(path: Path) -> str:
 
 def year_geography(persons: pd.DataFrame, aar: int, kostragrupper: Path | None) -> YearGeography:
     grouping = geography.kostra_grouping(aar, kostragrupper)
-    bydeler = sorted(set(persons["bydelsnr"]) - {""})
+    bydeler = sorted(set(pc.unique(arrow_of(persons["bydelsnr"])).to_pylist()) - {""})
     members = geography.membership(aar, grouping, bydeler)
     return YearGeography(aar, grouping, members, list(pd.unique(members["unit"])))
 
 
 def year_cells(
-    persons: pd.DataFrame, units: np.ndarray, excluded: np.ndarray, geo: YearGeography, spec: IndicatorSpec,
+    persons: pd.DataFrame, pos: np.ndarray, excluded: np.ndarray, geo: YearGeography, spec: IndicatorSpec,
     suppressed: bool, threshold: int,
 ) -> pd.DataFrame:
     """All published cells of one indicator and year, suppressed (and audited) unless told not to."""
-    inner = inner_counts(persons, spec, units, geo.unit_codes, excluded)
+    inner = inner_counts(persons, spec, pos, geo.unit_codes, excluded)
     if not suppressed:
         return aggregate(inner, geo.members)
     from kvi_core.audit import audit_cells
@@ -106,12 +107,12 @@ def compute(
         sel = aar_col == aar
         persons = extract.persons if sel.all() else extract.persons[sel].reset_index(drop=True)
         geo = year_geography(persons, aar, kostragrupper)
-        units = unit_of(persons, {u[:4] for u in geo.unit_codes if len(u) == 6})
+        pos = unit_positions(persons, geo.unit_codes)
         groupings[aar] = geo.grouping
         regioner.append(geo.members.assign(aar=aar)[["aar", "unit", "niva", "region", "region_navn"]])
         for spec in specs:
             excluded = extract.excluded[spec.id] if sel.all() else extract.excluded[spec.id][sel]
-            cells = year_cells(persons, units, excluded, geo, spec, not unsuppressed, threshold)
+            cells = year_cells(persons, pos, excluded, geo, spec, not unsuppressed, threshold)
             tables.append(long_table(cells, spec.id, aar))
     table = sort_table(pd.concat(tables, ignore_index=True), [s.id for s in specs])
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kvi_core import geography
-from kvi_core.indicators import aggregate, age_group_index, inner_counts, unit_of
+from kvi_core.indicators import aggregate, age_group_index, inner_counts, unit_positions
 from kvi_core.intake import read_extract
 from kvi_core.output import long_table, share_percent
 from kvi_core.pipeline import year_geography
@@ -19,8 +19,8 @@ SPECS = {s.id: s for s in load_specs()}
 def hand_table(path, indikator="arbeid_utdanning_bistand"):
     ex = read_extract(path, list(SPECS.values()))
     geo = year_geography(ex.persons, 2024, None)
-    units = unit_of(ex.persons, set())
-    inner = inner_counts(ex.persons, SPECS[indikator], units, geo.unit_codes, ex.excluded[indikator])
+    pos = unit_positions(ex.persons, geo.unit_codes)
+    inner = inner_counts(ex.persons, SPECS[indikator], pos, geo.unit_codes, ex.excluded[indikator])
     return long_table(aggregate(inner, geo.members), indikator, 2024).set_index(["region", "maltall"])
 
 
