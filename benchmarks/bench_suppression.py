@@ -92,7 +92,7 @@ def synthetic_tables(persons: int, bydeler: bool):
 
 def extract_tables(path: Path):
     """(indicator, inner, members) per indicator and year of a real (or demo) extract."""
-    from kvi_core.indicators import inner_counts, unit_of
+    from kvi_core.indicators import inner_counts, unit_positions
     from kvi_core.intake import read_extract
     from kvi_core.pipeline import year_geography
     from kvi_core.specs import load_specs
@@ -102,11 +102,11 @@ def extract_tables(path: Path):
     aar_col = extract.persons["aar"].to_numpy()
     for aar in sorted(set(aar_col.tolist())):
         sel = aar_col == aar
-        persons = extract.persons[sel]
+        persons = extract.persons[sel].reset_index(drop=True)
         geo = year_geography(persons, int(aar), None)
-        units = unit_of(persons, {u[:4] for u in geo.unit_codes if len(u) == 6})
+        pos = unit_positions(persons, geo.unit_codes)
         for spec in specs:
-            inner = inner_counts(persons, spec, units, geo.unit_codes, extract.excluded[spec.id][sel])
+            inner = inner_counts(persons, spec, pos, geo.unit_codes, extract.excluded[spec.id][sel])
             yield f"{spec.id} {aar}", inner, geo.members
 
 

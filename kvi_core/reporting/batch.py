@@ -35,6 +35,7 @@ from pathlib import Path
 
 from kvi_core import __version__
 from kvi_core.errors import KviInputError
+from kvi_core.pipeline import sha256 as sha256_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -49,14 +50,6 @@ PUBLISHED = ("indikatorer.parquet", "indikatorer.csv", "variasjon.csv", "tidsser
 
 
 # --- checksums ----------------------------------------------------------------------------------
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def _sha_json(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
