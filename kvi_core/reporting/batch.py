@@ -237,8 +237,9 @@ def _run_jobs(jobs: list[Job], n_jobs: int, year_dir: Path, progress: bool):
     """Yield a Result per job as they finish."""
     from tqdm import tqdm
 
+    # in a log (no terminal) a line every 15 s, not one per report
     bar = tqdm(total=len(jobs), unit="rapport", desc="Rapporter", disable=not progress or not jobs,
-               file=sys.stderr, dynamic_ncols=True)
+               file=sys.stderr, dynamic_ncols=True, mininterval=0.1 if sys.stderr.isatty() else 15)
     try:
         if n_jobs <= 1 or len(jobs) <= 1:
             from kvi_core.reporting.execute import Kernel
