@@ -28,7 +28,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from kvi_core.geography import LAND, NIVA_ORDER
+from kvi_core.geography import NIVA_ORDER
 
 Z95 = 1.959963984540054  # norm.ppf(0.975); a literal so that importing this module does not load scipy.stats
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from scipy.stats import binom
 from statsmodels.stats.proportion import proportion_confint
 
+from published_rows import frame, published_row
 from kvi_core.comparison import (
     METHOD_TEXT,
     POSITIONS,
@@ -25,34 +26,17 @@ from kvi_core.comparison import (
     wilson_interval,
 )
 
-CATS = ("innfridd", "delvis", "ikke_innfridd", "uten_rapportering")
-AGES = ("alle", "0-17", "18-66", "67+")
 
 
-def share(k, n):
-    """100·k/n, one decimal, half away from zero, exactly (as the engine publishes it)."""
-    if k is None or n is None or n == 0:
-        return np.nan
-    return ((2000 * k + n) // (2 * n)) / 10
 
 
 def row(region, antall, nevner, niva="kommune", navn=None, maltall=1, indikator="ind_a", aar=2024):
     """One contract §4 row; antall/nevner None = hidden."""
-    return {
-        "indikator": indikator, "aar": aar, "niva": niva, "region": region,
-        "region_navn": navn or f"Navn {region}", "maltall": maltall,
-        "kategori": CATS[(maltall - 1) // 4], "aldersgruppe": AGES[(maltall - 1) % 4],
-        "antall": antall, "nevner": nevner,
-        "andel": share(antall, nevner) if antall is not None and nevner is not None else np.nan,
-        "prikket": antall is None,
-    }
+    return published_row(indikator, aar, niva, region, navn or f"Navn {region}", antall, nevner, maltall)
 
 
 def table(rows) -> pd.DataFrame:
-    df = pd.DataFrame(rows)
-    df["antall"] = df["antall"].astype("Int64")
-    df["nevner"] = df["nevner"].astype("Int64")
-    return df
+    return frame(rows)
 
 
 # --- rounding and Wilson ------------------------------------------------------------------------

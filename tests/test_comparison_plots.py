@@ -9,37 +9,22 @@ import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
+from published_rows import frame, published_row
 from kvi_core import geography
 from kvi_core.comparison import add_confidence_intervals, variasjon
 from kvi_core.comparison_plots import funnel_plot, trend_plot
 from kvi_core.timeseries import tidsserie
 
-CATS = ("innfridd", "delvis", "ikke_innfridd", "uten_rapportering")
-AGES = ("alle", "0-17", "18-66", "67+")
 
 
-def share(k, n):
-    if k is None or n is None or n == 0:
-        return np.nan
-    return ((2000 * k + n) // (2 * n)) / 10
 
 
 def row(aar, niva, region, antall, nevner, navn=None, maltall=1, indikator="arbeid_utdanning_bistand"):
-    return {
-        "indikator": indikator, "aar": aar, "niva": niva, "region": region,
-        "region_navn": navn or f"Navn {region}", "maltall": maltall,
-        "kategori": CATS[(maltall - 1) // 4], "aldersgruppe": AGES[(maltall - 1) % 4],
-        "antall": antall, "nevner": nevner,
-        "andel": share(antall, nevner) if antall is not None and nevner is not None else np.nan,
-        "prikket": antall is None,
-    }
+    return published_row(indikator, aar, niva, region, navn or f"Navn {region}", antall, nevner, maltall)
 
 
 def as_table(rows) -> pd.DataFrame:
-    df = pd.DataFrame(rows)
-    df["antall"] = df["antall"].astype("Int64")
-    df["nevner"] = df["nevner"].astype("Int64")
-    return add_confidence_intervals(df)
+    return add_confidence_intervals(frame(rows))
 
 
 # Hidden numbers that must never be drawn (they are not even in the table; the test checks that

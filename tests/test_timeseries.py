@@ -1,41 +1,25 @@
 """The time series in the newest geography: re-labels, breaks, and hidden cells staying hidden."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
+from published_rows import frame, published_row, share
 from kvi_core import geography
 from kvi_core.comparison import add_confidence_intervals
 from kvi_core.timeseries import TIDSSERIE_COLUMNS, breaks, region_map, tidsserie
 
 YEARS = range(2020, 2025)
-CATS = ("innfridd", "delvis", "ikke_innfridd", "uten_rapportering")
-AGES = ("alle", "0-17", "18-66", "67+")
 
 
-def share(k, n):
-    if k is None or n is None or n == 0:
-        return np.nan
-    return ((2000 * k + n) // (2 * n)) / 10
 
 
 def row(aar, niva, region, antall, nevner, maltall=1, indikator="ind_a", navn=None):
-    return {
-        "indikator": indikator, "aar": aar, "niva": niva, "region": region,
-        "region_navn": navn or f"Navn {region} {aar}", "maltall": maltall,
-        "kategori": CATS[(maltall - 1) // 4], "aldersgruppe": AGES[(maltall - 1) % 4],
-        "antall": antall, "nevner": nevner,
-        "andel": share(antall, nevner) if antall is not None and nevner is not None else np.nan,
-        "prikket": antall is None,
-    }
+    return published_row(indikator, aar, niva, region, navn or f"Navn {region} {aar}", antall, nevner, maltall)
 
 
 def as_table(rows) -> pd.DataFrame:
-    df = pd.DataFrame(rows)
-    df["antall"] = df["antall"].astype("Int64")
-    df["nevner"] = df["nevner"].astype("Int64")
-    return add_confidence_intervals(df)
+    return add_confidence_intervals(frame(rows))
 
 
 def members_for(years, bydeler=None) -> pd.DataFrame:
