@@ -133,19 +133,8 @@ def test_interval_stage_catches_what_elimination_leaves():
     inner = inner_counts(m, {})
     inner["antall"] = [6, 0, 0, 6, 1, 0, 3, 2, 8, 3, 8, 0, 5, 6, 3, 1, 3, 2, 0, 0, 3, 1, 12, 2,
                        6, 4, 8, 0, 4, 2, 4, 2, 0, 12, 1, 4, 0, 5, 12, 2, 6, 2, 8, 12, 2, 1, 0, 12]
-    cells = published_cells(inner, m)
-    layout = Layout(m)
-    table = LinearTable.build(layout, cells, cells["antall"].to_numpy() == 0)
-    truth = inner_vector(layout, inner)
-    v = np.array([int(truth[list(r)].sum()) for r in table.cols])
-    primary = (v >= 1) & (v < 5)
-    lower = np.zeros(table.n_rows, dtype=np.int64)
-    lower[list(table.singleton_col())] = 1
-    order = [c for c in np.argsort(_preference(cells, table, v), kind="stable") if v[c] >= 5]
-    sec = gauss_secondary(table.cols, order, np.flatnonzero(primary).tolist(), primary, truth, lower, table.n_rows)
-    hidden = primary.copy()
-    hidden[list(sec)] = True
-    gauss_only = cells.assign(antall=cells["antall"].where(~hidden[table.cell_col]).astype(float))
+    cells, hidden, _ = _gauss_only(inner, m)
+    gauss_only = cells.assign(antall=cells["antall"].where(~hidden).astype(float))
     f = audit_cells(gauss_only, m)
     assert found(f) == {("0401", "67+", "delvis")} == reference_pinned(gauss_only, m)
     assert f.nedre.iloc[0] == 1 and f.ovre.iloc[0] == pytest.approx(1.5)
