@@ -196,14 +196,21 @@ def _run(cmd: list[str], cwd: Path, what: str, env: dict | None = None) -> None:
         raise RenderError(f"{what} feilet ({r.returncode}): {r.stderr.strip()[-2000:]}")
 
 
+def _pandoc_command(prep: Prepared, fmt: str, to: str, out: Path) -> tuple[list[str], dict, dict]:
+    """The pandoc call both formats share (notebook in, Lua filter, metadata file), the format's
+    options from _quarto.yml, and the metadata written for it."""
+    meta = _metadata(fmt, prep.front_matter)
+    meta_file = prep.notebook.parent / f"meta-{fmt}.yaml"
+    meta_file.write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    cmd = [pandoc_path(), prep.notebook.name, "-f", "ipynb", "-t", to, "--standalone", "--wrap=none",
+           f"--lua-filter={LUA_FILTER}", f"--metadata-file={meta_file.name}", "-o", str(out)]
+    return cmd, _format_options(fmt), meta
+
+
 def pandoc_html(prep: Prepared, out: Path) -> None:
-    o = _format_options("html")
+    cmd, o, _ = _pandoc_command(prep, "html", "html5", out)
     work = prep.notebook.parent
-    meta_file = work / "meta-html.yaml"
-    meta_file.write_text(yaml.safe_dump(_metadata("html", prep.front_matter), allow_unicode=True), encoding="utf-8")
-    cmd = [pandoc_path(), prep.notebook.name, "-f", "ipynb", "-t", "html5", "--standalone", "--wrap=none",
-           f"--lua-filter={LUA_FILTER}", f"--metadata-file={meta_file.name}", "--resource-path=.",
-           "-o", str(out)]
+    cmd.append("--resource-path=.")
     if o.get("embed-resources", o.get("self-contained", True)):
         cmd.append("--embed-resources")
     if o.get("toc"):
@@ -213,17 +220,12 @@ def pandoc_html(prep: Prepared, out: Path) -> None:
 
 
 def pandoc_typst(prep: Prepared, out_typ: Path) -> None:
-    o = _format_options("typst")
+    cmd, o, meta = _pandoc_command(prep, "typst", "typst", out_typ)
     work = prep.notebook.parent
-    meta_file = work / "meta-typst.yaml"
-    meta_file.write_text(yaml.safe_dump(_metadata("typst", prep.front_matter), allow_unicode=True), encoding="utf-8")
-    cmd = [pandoc_path(), prep.notebook.name, "-f", "ipynb", "-t", "typst", "--standalone", "--wrap=none",
-           f"--lua-filter={LUA_FILTER}", f"--metadata-file={meta_file.name}", "--extract-media=media",
-           "-o", str(out_typ)]
+    cmd.append("--extract-media=media")
     if o.get("toc"):
         cmd += ["--toc", f"--toc-depth={int(o.get('toc-depth', 3))}"]
     # the document's language also for what the header sets up before the template does (page footer)
-    meta = _metadata("typst", prep.front_matter)
     lang = work / "sprak.typ"
     lang.write_text(f'#set text(lang: "{meta.get("lang", "nb")}", region: "{meta.get("region", "NO")}")\n',
                     encoding="utf-8")
