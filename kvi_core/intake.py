@@ -25,7 +25,6 @@ CODE_COLUMNS = tuple(f"kode_{i:02d}" for i in range(9, 17))
 REQUIRED_COLUMNS = ("aar", "person_id", "kommunenr", "fodselsaar") + CODE_COLUMNS
 OPTIONAL_COLUMNS = ("kjonn", "bydelsnr")
 MIN_AGE, MAX_AGE = 0, 125
-REJECTION_COLUMNS = ["rad", "person_id", "kolonne", "verdi", "arsak"]
 # Identifier columns are always text (leading zeros matter); the rest may arrive as numbers.
 TEXT_COLUMNS = ("person_id", "kommunenr", "bydelsnr")
 SMALL_TYPES = {"aar": pa.int16(), "fodselsaar": pa.int16(), "kjonn": pa.int8(),
@@ -311,7 +310,7 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
     aar, aar_ok, aar_empty = _as_int(raw["aar"])
     reject(aar_empty, "aar", "påkrevd verdi mangler")
     reject(~aar_ok, "aar", "ikke et heltall")
-    years_present = sorted({int(y) for y in np.unique(aar[aar_ok])})
+    years = sorted({int(y) for y in np.unique(aar[aar_ok]) if y >= geography.FIRST_YEAR})  # years kvi can place
     reject(aar_ok & (aar < geography.FIRST_YEAR), "aar", f"kvi har kommuneinndeling bare fra {geography.FIRST_YEAR}")
 
     k_txt = raw["kommunenr"].astype(TEXT).str.strip()
@@ -320,10 +319,9 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
     reject(~k_digits, "kommunenr", "ikke en kommunekode (1-4 sifre)")
     k4 = pd.Series(pd.arrays.ArrowStringArray(pc.utf8_lpad(arrow_of(k_txt), 4, "0")), index=raw.index)
     known = np.zeros(n, dtype=bool)
-    for y in years_present:
-        if y >= geography.FIRST_YEAR:
-            sel = aar == y
-            known[sel] = k4[sel].isin(geography.kommuner(y)["kommunenr"]).to_numpy(dtype=bool)
+    for y in years:
+        sel = aar == y
+        known[sel] = k4[sel].isin(geography.kommuner(y)["kommunenr"]).to_numpy(dtype=bool)
     reject(~known, "kommunenr", "ukjent kommunenummer for året (KLASS 131)")
 
     fodselsaar, f_ok, f_empty = _as_int(raw["fodselsaar"])
@@ -409,7 +407,7 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
         excluded=excluded,
         rejections=rejections.reset_index(drop=True),
         rows_in=n + len(skipped),
-        years=[y for y in years_present if y >= geography.FIRST_YEAR],
+        years=years,
     )
 
 

@@ -102,24 +102,25 @@ def compute(
     # a year whose rows were all rejected still gets its tables: every region, with 0
     years = extract.years
     aar_col = extract.persons["aar"].to_numpy()
-    tables, regioner, groupings = [], [], {}
+    tables, regioner = [], []
     for aar in years:
         sel = aar_col == aar
-        persons = extract.persons if sel.all() else extract.persons[sel].reset_index(drop=True)
+        whole = bool(sel.all())
+        persons = extract.persons if whole else extract.persons[sel].reset_index(drop=True)
         geo = year_geography(persons, aar, kostragrupper)
         pos = unit_positions(persons, geo.unit_codes)
-        groupings[aar] = geo.grouping
         regioner.append(geo.members.assign(aar=aar)[["aar", "unit", "niva", "region", "region_navn"]])
         for spec in specs:
-            excluded = extract.excluded[spec.id] if sel.all() else extract.excluded[spec.id][sel]
+            excluded = extract.excluded[spec.id] if whole else extract.excluded[spec.id][sel]
             cells = year_cells(persons, pos, excluded, geo, spec, not unsuppressed, threshold)
             tables.append(long_table(cells, spec.id, aar))
     table = sort_table(pd.concat(tables, ignore_index=True), [s.id for s in specs])
+    regioner = pd.concat(regioner, ignore_index=True)
 
     from kvi_core.comparison import add_confidence_intervals
 
     table = add_confidence_intervals(table)
-    grouping = groupings[years[-1]]
+    grouping = geo.grouping  # the newest year's, as the reports show it
     meta = {
         "kvi_versjon": __version__,
         "generert": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
@@ -135,7 +136,7 @@ def compute(
         "rader_brukt": len(extract.persons),
         "rader_avvist": extract.rows_rejected,
     }
-    write_csv(pd.concat(regioner, ignore_index=True), out_dir / "regioner.csv")
+    write_csv(regioner, out_dir / "regioner.csv")
     if unsuppressed:
         write_csv(table, out_dir / "indikatorer_uprikket.csv")
         write_parquet(table, out_dir / "indikatorer_uprikket.parquet")
@@ -147,7 +148,7 @@ def compute(
         write_parquet(table, out_dir / "indikatorer.parquet")
         write_csv(variasjon(table), out_dir / "variasjon.csv")
         if len(years) > 1:
-            write_csv(tidsserie(table, pd.concat(regioner, ignore_index=True)), out_dir / "tidsserie.csv")
+            write_csv(tidsserie(table, regioner), out_dir / "tidsserie.csv")
         else:  # a series from an earlier run on other input must not sit beside these tables
             (out_dir / "tidsserie.csv").unlink(missing_ok=True)
     write_json(meta, out_dir / "metadata.json")
