@@ -37,7 +37,7 @@ def _cmd_compute(a: argparse.Namespace) -> int:
 
 
 def _cmd_audit(a: argparse.Namespace) -> int:
-    from kvi_core.audit import audit_directory, print_audit
+    from kvi_core.disclosure.audit_command import audit_directory, print_audit
 
     findings = audit_directory(a.dir)
     print_audit(findings, sys.stdout)
