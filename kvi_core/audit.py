@@ -36,6 +36,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from kvi_core.errors import KviInputError
+from kvi_core.solver import new_highs
 from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS
 
 TOTAL = "nevner"  # kategori of the sum of the four categories
@@ -370,7 +371,7 @@ class _BlockLP:
         lp.a_matrix_.index_ = a.indices.astype(np.int32)
         lp.a_matrix_.value_ = a.data
         lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, len(rows)
-        self.h = highspy.Highs()
+        self.h = new_highs()
         for opt, val in (
             ("output_flag", False), ("presolve", "off"), ("threads", 1), ("random_seed", 0),
             ("simplex_strategy", 4),  # primal: the last basis stays feasible when only costs change
