@@ -4,6 +4,7 @@ Each subcommand parses its arguments and calls one function of kvi_core; heavy m
 imported inside the subcommand so that ``kvi compute`` does not pay for matplotlib or papermill.
 A problem that makes the input unusable ends with one line on stderr and exit code 2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -88,10 +89,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo-data", help="lag et syntetisk demo-uttrekk")
     d.add_argument("--out", required=True, type=Path, help="fil for uttrekket (.csv, eller .parquet)")
-    d.add_argument("--aar", "--years", dest="aar", default="2020-2024",
-                   help="årganger, f.eks. 2024, 2020-2024 (standard) eller 2020,2022; --years er det gamle navnet")
-    d.add_argument("--personer", "--persons", dest="personer", type=int, default=400_000,
-                   help="personer per år nasjonalt (standard 400000); --persons er det gamle navnet")
+    d.add_argument(
+        "--aar",
+        "--years",
+        dest="aar",
+        default="2020-2024",
+        help="årganger, f.eks. 2024, 2020-2024 (standard) eller 2020,2022; --years er det gamle navnet",
+    )
+    d.add_argument(
+        "--personer",
+        "--persons",
+        dest="personer",
+        type=int,
+        default=400_000,
+        help="personer per år nasjonalt (standard 400000); --persons er det gamle navnet",
+    )
     d.add_argument("--seed", type=int, default=20241231, help="frø for tilfeldige tall: samme frø gir samme uttrekk")
     d.set_defaults(func=_cmd_demo)
 
@@ -100,9 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--aar", required=True, type=int, help="året rapportene gjelder, f.eks. 2024")
     r.add_argument("--out", required=True, type=Path, help="mappe for rapportene (årsmappe og tabeller lages her)")
     r.add_argument("--kostragrupper", type=Path, help="CSV kommunenr,kostragruppe (ellers kvis demogruppering)")
-    r.add_argument("--kommune", nargs="+", action="extend", default=None, metavar="KOMMUNENR",
-                   help="bare disse kommunene: --kommune 0301 5001 eller --kommune 0301 --kommune 5001 "
-                        "(standard: alle)")
+    r.add_argument(
+        "--kommune",
+        nargs="+",
+        action="extend",
+        default=None,
+        metavar="KOMMUNENR",
+        help="bare disse kommunene: --kommune 0301 5001 eller --kommune 0301 --kommune 5001 (standard: alle)",
+    )
     r.add_argument("--jobs", type=int, default=1, help="antall rapporter som lages samtidig (standard 1)")
     r.add_argument("--terskel", type=int, default=5, help="prikkingsterskel: antall under dette skjules (standard 5)")
     r.set_defaults(func=_cmd_reports)

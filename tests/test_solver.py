@@ -16,8 +16,9 @@ AUDIT_LINE = re.compile(
 
 
 def _kvi(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "kvi_core", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "kvi_core", *map(str, args)], capture_output=True, text=True, cwd=cwd, check=False
+    )
 
 
 def test_new_highs_prints_nothing_even_to_a_pipe():

@@ -56,8 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     want = environment_yml(LOCK.read_text(encoding="utf-8"))
     if a.check:
         if ENVIRONMENT.read_text(encoding="utf-8") != want:
-            print("environment.yml does not match requirements.lock; run: python tools/environment_from_lock.py",
-                  file=sys.stderr)
+            print(
+                "environment.yml does not match requirements.lock; run: python tools/environment_from_lock.py",
+                file=sys.stderr,
+            )
             return 1
         return 0
     ENVIRONMENT.write_text(want, encoding="utf-8")
