@@ -36,6 +36,7 @@ from scipy.sparse.csgraph import connected_components
 from kvi_core.disclosure.elimination import SpanBasis
 from kvi_core.disclosure.model import Layout, LinearTable
 from kvi_core.errors import KviInputError
+from kvi_core.solver import new_highs
 
 EPS = 1e-6  # LP tolerance when counting whole numbers in an interval
 FINDING_COLUMNS = ["region", "aldersgruppe", "kategori", "nedre", "ovre"]
@@ -215,7 +216,7 @@ class _BlockLP:
         lp.a_matrix_.index_ = a.indices.astype(np.int32)
         lp.a_matrix_.value_ = a.data
         lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, len(rows)
-        self.h = highspy.Highs()
+        self.h = new_highs()
         for opt, val in (
             ("output_flag", False), ("presolve", "off"), ("threads", 1), ("random_seed", 0),
             ("simplex_strategy", 4),  # primal: the last basis stays feasible when only costs change
