@@ -130,7 +130,8 @@ class KommuneRapport:
             return dict(base, kind="treaar", periode=self.three.periode, three=True, andel=float(three["andel"]),
                         lo=_num(three.get("ki_nedre")), hi=_num(three.get("ki_ovre")), nevner=three.get("nevner"),
                         signal=signal(pos, three.get("nevner"), three.get("ki_nedre"), three.get("ki_ovre")))
-        return dict(base, kind="skjult", andel=None, lo=None, hi=None, nevner=None, signal="skjult")
+        return dict(base, kind="skjult", andel=None, lo=None, hi=None, nevner=None, signal="skjult",
+                    has_three=self.three is not None)
 
     @cached_property
     def headlines(self) -> dict[str, dict]:
@@ -184,7 +185,9 @@ class KommuneRapport:
             groups.setdefault(key[self.headlines[s.id]["signal"]], []).append(s.kort_tittel)
             if self.weak_registration(s):
                 groups.setdefault("uten_rapportering", []).append(s.kort_tittel)
-        return texts.summary_sentences(esc(self.navn), groups)
+            elif not is_missing(self.cell(s.id, self.kommunenr, UNREPORTED).get("andel")):
+                groups.setdefault("registrering_kjent", []).append(s.kort_tittel)
+        return texts.summary_sentences(esc(self.navn), groups, has_three=self.three is not None)
 
     def numbers_table(self) -> str:
         """The numbers behind the barometer: one row per indicator."""
@@ -224,6 +227,12 @@ class KommuneRapport:
 
     # --- one section per indicator -----------------------------------------------------------
     def _figure(self, s: IndicatorSpec) -> str:
+        """The categories by age; none when the kommune has no published share in any category and age
+        group (the sentence above says why)."""
+        mine = [self.cell(s.id, self.kommunenr, maltall(kat, age)).get("andel") for kat in CATEGORIES
+                for age in AGE_GROUPS]
+        if all(is_missing(a) for a in mine):
+            return ""
         comps = self.shown_comparators
         shares, nevner = {}, {}
         for region in comps:
@@ -259,6 +268,8 @@ class KommuneRapport:
         if ts is None:
             return ""
         ts = ts[ts["indikator"] == s.id]
+        if ts.loc[ts["region"] == self.kommunenr, "andel"].isna().all():
+            return ""  # the kommune has no shown number in any year: the trend would show only others
         years = sorted(int(y) for y in ts["aar"].unique())
         regions = [(self.kommunenr, self.comparators[self.kommunenr])]
         if self.fylke not in self.same_as_kommune:

@@ -221,7 +221,7 @@ def period_label(headline: dict) -> str:
     return str(headline["aar"])
 
 
-def summary_sentences(navn: str, groups: dict[str, list[str]]) -> list[str]:
+def summary_sentences(navn: str, groups: dict[str, list[str]], has_three: bool = True) -> list[str]:
     """Three or four plain sentences under the barometer. ``groups`` maps 'bedre', 'lavere', 'som',
     'usikkert', 'skjult', 'ingen', 'uten_rapportering' to indicator short titles."""
     out = []
@@ -239,16 +239,18 @@ def summary_sentences(navn: str, groups: dict[str, list[str]]) -> list[str]:
         out.append(f"For {_list_lower(unsure)} er det for få personer til å si om kommunen skiller seg fra landet.")
     hidden = groups.get("skjult", [])
     if hidden:
-        out.append(f"For {_list_lower(hidden)} er tallene skjult fordi de gjelder svært få personer, også for tre år samlet.")
+        also = ", også for tre år samlet" if has_three else ""
+        out.append(f"For {_list_lower(hidden)} er tallene skjult fordi de gjelder svært få personer{also}.")
     nobody = groups.get("ingen", [])
     if nobody:
         out.append(f"Ingen er registrert med behov for {_list_lower(nobody)}.")
-    weak = groups.get("uten_rapportering", [])
+    weak, known = groups.get("uten_rapportering", []), groups.get("registrering_kjent", [])
     if weak:
         out.append(f"Registreringen er svak for {_list_lower(weak)}: mange med behov mangler opplysning om de "
                    "mottar tjenesten («uten rapportering»), så tallene er mer usikre.")
-    else:
-        out.append("Registreringen ser god ut: få med behov mangler opplysning om de mottar tjenesten.")
+    elif known:
+        out.append(f"Registreringen ser god ut for {_list_lower(known)}: få med behov mangler opplysning om de "
+                   "mottar tjenesten.")
     return out
 
 
@@ -276,8 +278,10 @@ def headline_sentence(navn: str, headline: dict, fmt_pct, fmt_int) -> str:
                 f"{fmt_int(headline['nevner'])} personår med behov, behovet innfridd.")
     if kind == "ingen":
         return f"Ingen i {navn} er registrert med dette behovet i {headline['aar']}."
-    return (f"Tallene for {navn} er skjult fordi de gjelder svært få personer, både for {headline['aar']} og for "
-            "tre år samlet.")
+    if headline.get("has_three"):
+        return (f"Tallene for {navn} er skjult fordi de gjelder svært få personer, både for {headline['aar']} og for "
+                "tre år samlet.")
+    return f"Tallene for {navn} er skjult fordi de gjelder svært få personer."
 
 
 def three_year_trend_sentence(trend: str | None, periods: list[str]) -> str:
