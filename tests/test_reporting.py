@@ -508,3 +508,32 @@ def test_index_groups_by_fylke_searches_and_links_the_data(run):
     assert "avvist" not in html
     for k in KOMMUNER:
         assert f'href="kommunerapport_{k}.html"' in html
+
+
+# --- WCAG 2.1 AA with axe-core in headless chromium ------------------------------------------------
+
+AXE_SCRIPT = REPO / "tests" / "a11y" / "axe_check.mjs"
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+HAS_AXE = (shutil.which("node") is not None and CHROMIUM is not None
+           and (REPO / "node_modules" / "axe-core").is_dir() and (REPO / "node_modules" / "puppeteer-core").is_dir())
+
+
+def _axe(files: list[Path]) -> dict:
+    env = dict(__import__("os").environ, KVI_CHROMIUM=CHROMIUM)
+    r = subprocess.run(["node", str(AXE_SCRIPT)] + [str(f) for f in files], capture_output=True, text=True,
+                       timeout=300, cwd=REPO, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout)
+
+
+@pytest.mark.skipif(not HAS_AXE, reason="node, chromium or node_modules (npm ci) missing")
+def test_axe_core_finds_no_wcag_aa_violations(run, tmp_path):
+    bad = tmp_path / "kontroll.html"  # the check itself can fail: a page with known violations
+    bad.write_text('<!DOCTYPE html><html><head><title>x</title></head><body><img src="a.png">'
+                   '<p style="color:#aaaaaa">lys tekst</p></body></html>', encoding="utf-8")
+    files = [run["year"] / f"kommunerapport_{LARGE}.html", run["year"] / f"kommunerapport_{ONE}.html",
+             run["year"] / "nasjonal_oversikt.html", run["year"] / "index.html", bad]
+    found = _axe(files)
+    control = {v["id"] for v in found.pop(str(bad))}
+    assert {"html-has-lang", "image-alt", "color-contrast"} <= control, control
+    assert found == {str(f): [] for f in files[:-1]}
