@@ -93,7 +93,7 @@ def barometer(rows: list[dict], navn: str) -> tuple[str, str]:
     hidden), ``period`` (label of the period shown), ``marks`` ({'fylke'|'kostragruppe'|'land': share
     or None}), ``signal`` (a code of ``texts.SIGNAL``), ``missing`` (words when the kommune has no number).
     """
-    W, left, axis_w, top, row_h = 720.0, 190.0, 330.0, 50.0, 62.0
+    W, left, axis_w, top, row_h = 720.0, 190.0, 330.0, 46.0, 54.0
     right_x = left + axis_w + 22
     height = top + row_h * len(rows) + 30
     title = f"{navn}: andel med behovet innfridd"
@@ -128,14 +128,14 @@ def barometer(rows: list[dict], navn: str) -> tuple[str, str]:
         for j, line in enumerate(_wrap(r["title"], 26)[:2]):
             out.append(f'<text x="4" y="{_x(y0 + 17 + 14 * j)}" font-weight="bold">{escape(line)}</text>')
         value = "" if is_missing(r["andel"]) else fmt_pct(r["andel"])
-        out.append(f'<text x="4" y="{_x(y0 + 51)}" font-size="10.5">{escape(value)}'
+        out.append(f'<text x="4" y="{_x(y0 + 46)}" font-size="10.5">{escape(value)}'
                    f'{" " if value else ""}{escape(r["period"])}</text>')
         for k, (shape, colour) in BAROMETER_MARKS.items():
             v = r["marks"].get(k)
             if not is_missing(v):
                 out.append(_mark(shape, X(v), cy, colour))
         if is_missing(r["andel"]):
-            out.append(f'<text x="{_x(left + 6)}" y="{_x(cy - 14)}" font-style="italic" font-size="10.5">'
+            out.append(f'<text x="{_x(left + 6)}" y="{_x(cy - 12)}" font-style="italic" font-size="10.5">'
                        f'{escape(r["missing"])}</text>')
         else:
             if not (is_missing(r["lo"]) or is_missing(r["hi"])):

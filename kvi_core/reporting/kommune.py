@@ -192,21 +192,22 @@ class KommuneRapport:
     def numbers_table(self) -> str:
         """The numbers behind the barometer: one row per indicator."""
         comps = [(r, label) for r, label in self.shown_comparators.items() if r != self.kommunenr]
-        header = [texts.main_table_header(self.aar)[0], esc(self.navn), "Periode", "Intervall (95 %)",
-                  "Personer med behov"] + [esc(label) for _, label in comps] + ["Signal"]
+        periods = any(h["three"] for h in self.headlines.values())  # a column only when periods differ
+        header = ([texts.main_table_header(self.aar)[0], esc(self.navn)] + (["Periode"] if periods else [])
+                  + ["Intervall (95 %)", "Personer med behov"] + [esc(label) for _, label in comps] + ["Signal"])
         rows = []
         for s in self.specs:
             h = self.headlines[s.id]
             share = fmt_pct(h["andel"]) if h["andel"] is not None else ("\u2013" if h["kind"] == "ingen" else ":")
-            row = [esc(s.kort_tittel), share, texts.period_label(h), fmt_interval(h["lo"], h["hi"]),
-                   fmt_int(h["nevner"])]
+            row = ([esc(s.kort_tittel), share] + ([texts.period_label(h)] if periods else [])
+                   + [fmt_interval(h["lo"], h["hi"]), fmt_int(h["nevner"])])
             for region, _ in comps:
                 c = self.cell(s.id, region, MAIN, three=h["three"])
                 row.append(fmt_share(c.get("andel"), c.get("antall"), c.get("nevner")))
             row.append(texts.signal_words(h["signal"]))
             rows.append(row)
         return table(header, rows, caption=texts.main_table_caption(esc(self.navn), self.aar),
-                     align="lrlrr" + "r" * len(comps) + "l", ident="tbl-tallene")
+                     align="lr" + ("l" if periods else "") + "rr" + "r" * len(comps) + "l", ident="tbl-tallene")
 
     def forside(self) -> str:
         svg, alt = barometer(self._barometer_rows(), self.navn)
@@ -216,12 +217,12 @@ class KommuneRapport:
             texts.kommune_intro(esc(self.navn), self.aar),
             figure(svg, texts.barometer_caption(self.navn, self.aar), alt, ident="fig-barometer"),
             " ".join(self.summary()),
+            f"{texts.BREAKS_LEAD} {' '.join(self.breaks)}" if self.breaks else "",
             texts.BAROMETER_HOW_TO_READ,
             texts.same_as_kommune(same, esc(self.navn)),
             self.numbers_table(),
-            texts.HIDDEN_LINE,
-            texts.kostra_text(self.meta, esc) if "*" in "".join(self.shown_comparators.values()) else "",
-            " ".join(self.breaks),
+            texts.HIDDEN_LINE + (" " + texts.kostra_footnote(self.meta)
+                                 if "*" in "".join(self.shown_comparators.values()) else ""),
             pagebreak(),
         ] if p)
 

@@ -150,6 +150,16 @@ def kostra_text(meta: dict, escape) -> str:
     return escape(text)
 
 
+def kostra_footnote(meta: dict) -> str:
+    """One line under page 1's table when the KOSTRA grouping is not SSB's (the whole note is in «Om tallene»)."""
+    if (meta.get("kostragruppering") or {}).get("offisiell") is not False:
+        return ""
+    return "\\* Ikke SSBs offisielle KOSTRA-gruppering, men en demonstrasjonsgruppering; se «Om tallene»."
+
+
+BREAKS_LEAD = "**Brudd i tidsserien.**"
+
+
 def source_text(aar: int, years: list[int]) -> str:
     # No row counts (read, used, rejected): for a small extract they would narrow hidden cells
     # (issue 10, item 4), and the published tables hold every count a reader needs.
@@ -321,7 +331,7 @@ def main_table_header(aar) -> list[str]:
 
 
 def main_table_caption(navn: str, aar: int) -> str:
-    return f"Tallene bak figuren: andel med behovet innfridd (måltall 1, alle aldre), {navn}"
+    return f"Tallene bak figuren: andel med behovet innfridd (måltall 1, alle aldre), {navn} {aar}"
 
 
 def categories_caption(tittel: str, navn: str, aar: int) -> str:
