@@ -29,7 +29,6 @@ import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from html import escape
 from pathlib import Path
 
 from kvi_core import __version__
@@ -43,6 +42,7 @@ from kvi_core.publish import (
     default_intern,
     forbidden_in_publication,
 )
+from kvi_core.reporting.index import write_index
 
 REPO_ROOT = IMPORT_ROOT  # checksummed files are named relative to it
 NATIONAL = "nasjonal"
@@ -322,71 +322,12 @@ def _unchanged(entry: dict | None, key: str, year_dir: Path) -> bool:
     return bool(entry.get("filer"))
 
 
-def write_index(year_dir: Path, aar: int, manifest: dict, kommuner: list[dict], meta: dict) -> Path:
-    from kvi_core.reporting.content import TITLE, synthetic_notice
-
-    reports = manifest.get("rapporter", {})
-
-    def links(jid: str, label: str) -> str:
-        e = reports.get(jid)
-        if not e or e.get("status") != "ok":
-            return '<td colspan="2">mangler (se manifest.json)</td>'
-        f = e["filer"]
-        return (f'<td><a href="{escape(f["html"]["fil"])}" aria-label="{escape(label)}, HTML">HTML</a></td>'
-                f'<td><a href="{escape(f["pdf"]["fil"])}" aria-label="{escape(label)}, PDF">PDF</a></td>')
-
-    rows = "\n".join(
-        f'<tr><td>{escape(k["kommunenr"])}</td><td>{escape(k["navn"])}</td><td>{escape(k["fylke"])}</td>'
-        f'{links(k["kommunenr"], k["navn"])}</tr>'
-        for k in kommuner
-    )
-    notice = synthetic_notice(meta).replace("**", "").replace("denne rapporten", "disse rapportene")
-    kostra = (meta.get("kostragruppering") or {}).get("merknad", "")
-    html = f"""<!DOCTYPE html>
-<html lang="nb">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(TITLE)} {aar}: rapporter</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; line-height: 1.5; }}
-table {{ border-collapse: collapse; }} th, td {{ padding: .2em .7em; border-bottom: 1px solid #ccc; text-align: left; }}
-thead th {{ border-bottom: 2px solid #333; }} .merknad {{ border-left: 4px solid #999; padding-left: 1em; }}
-</style>
-</head>
-<body>
-<header><h1>{escape(TITLE)} {aar}</h1></header>
-<main>
-{f'<p class="merknad"><strong>{escape(notice)}</strong></p>' if notice else ''}
-<h2>Nasjonal oversikt</h2>
-<table><caption>Landet, fylker, KOSTRA-grupper og variasjon mellom kommuner</caption>
-<thead><tr><th scope="col">Rapport</th><th scope="col">HTML</th><th scope="col">PDF</th></tr></thead>
-<tbody><tr><td>Nasjonal oversikt {aar}</td>{links(NATIONAL, f"Nasjonal oversikt {aar}")}</tr></tbody></table>
-<h2>Kommunerapporter</h2>
-<table><caption>Én rapport per kommune ({len(kommuner)} kommuner)</caption>
-<thead><tr><th scope="col">Kommunenr.</th><th scope="col">Kommune</th><th scope="col">Fylke</th>
-<th scope="col">HTML</th><th scope="col">PDF</th></tr></thead>
-<tbody>
-{rows}
-</tbody></table>
-<p>{escape(kostra)}</p>
-</main>
-<footer><p>Laget {escape(manifest.get("generert", ""))} med kvi {escape(__version__)}.
-Sjekksummer og versjoner: <a href="manifest.json">manifest.json</a>.</p></footer>
-</body>
-</html>
-"""
-    path = year_dir / "index.html"
-    write_text(html, path)
-    return path
-
-
 # --- entry point -----------------------------------------------------------------------------
 
 def plan(results_dir: Path, aar: int, kommuner: list[str] | None, year_dir: Path) -> tuple[list[Job], list[dict], dict]:
     """All report jobs (national overview first), the kommune list for the index, and the
     results' metadata."""
-    from kvi_core.reporting import content, render
+    from kvi_core.reporting import render, texts
     from kvi_core.reporting.data import Results
 
     res = Results(results_dir)
@@ -411,11 +352,11 @@ def plan(results_dir: Path, aar: int, kommuner: list[str] | None, year_dir: Path
     }
     common = {"aar": aar, "resultater": str(results_dir), "vis_tittel": False}
     jobs = [Job(NATIONAL, "Hele landet", str(NATIONAL_NOTEBOOK), dict(common),
-                {"title": content.national_title(aar), "subtitle": "Nasjonal oversikt"},
+                {"title": texts.national_title(aar), "subtitle": "Nasjonal oversikt"},
                 stem="nasjonal_oversikt")]
     for k in wanted:
         jobs.append(Job(k["kommunenr"], k["navn"], str(KOMMUNE_NOTEBOOK), dict(common, kommunenr=k["kommunenr"]),
-                        {"title": content.kommune_title(k["navn"], k["kommunenr"], aar), "subtitle": "Kommunerapport"},
+                        {"title": texts.kommune_title(k["navn"], k["kommunenr"], aar), "subtitle": "Kommunerapport"},
                         stem=f"kommunerapport_{k['kommunenr']}"))
     for j in jobs:
         j.key = _sha_json(dict(base, id=j.id, notebook=Path(j.notebook).name, front_matter=j.front_matter))
@@ -518,7 +459,7 @@ def _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold,
         write_json(manifest, manifest_path)
         shutil.rmtree(year_dir / WORK_DIR, ignore_errors=True)
     elapsed = time.perf_counter() - started
-    index = write_index(year_dir, aar, manifest, kommune_list, meta)
+    index = write_index(year_dir, aar, manifest, kommune_list, meta, NATIONAL, results_dir, write_text)
     log(f"kvi: {made} rapporter laget, {skipped} uendret, {len(failures)} feilet "
         f"på {elapsed:.1f} s; oversikt: {index}")
     if failures:
