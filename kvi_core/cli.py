@@ -33,12 +33,13 @@ def _cmd_compute(a: argparse.Namespace) -> int:
         kostragrupper=a.kostragrupper,
         unsuppressed=a.unsuppressed,
         threshold=a.terskel,
+        intern_dir=a.intern,
     )
     return 0
 
 
 def _cmd_audit(a: argparse.Namespace) -> int:
-    from kvi_core.audit import audit_directory, print_audit
+    from kvi_core.disclosure.audit_command import audit_directory, print_audit
 
     findings = audit_directory(a.dir)
     print_audit(findings, sys.stdout)
@@ -63,6 +64,7 @@ def _cmd_reports(a: argparse.Namespace) -> int:
         kommuner=a.kommune,
         jobs=a.jobs,
         threshold=a.terskel,
+        intern=a.intern,
     )
 
 
@@ -78,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compute", help="beregn indikatorene fra et personuttrekk")
     c.add_argument("--input", required=True, type=Path, help="uttrekk (CSV eller Parquet)")
     c.add_argument("--out", required=True, type=Path, help="mappe for resultatene")
+    c.add_argument("--intern", type=Path, help="mappe for internt materiale (avvist.csv, uprikkede tall); "
+                   "standard: <out>-intern, bare lesbar for eieren")
     c.add_argument("--kostragrupper", type=Path, help="CSV kommunenr,kostragruppe (ellers kvis demogruppering)")
     c.add_argument("--unsuppressed", action="store_true", help="kun til intern kvalitetssikring: uprikkede tall")
     c.add_argument("--terskel", type=int, default=5, help="prikkingsterskel: antall under dette skjules (standard 5)")
@@ -111,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--input", required=True, type=Path, help="uttrekk (CSV eller Parquet)")
     r.add_argument("--aar", required=True, type=int, help="året rapportene gjelder, f.eks. 2024")
     r.add_argument("--out", required=True, type=Path, help="mappe for rapportene (årsmappe og tabeller lages her)")
+    r.add_argument("--intern", type=Path, help="mappe for internt materiale (standard: <out>-intern)")
     r.add_argument("--kostragrupper", type=Path, help="CSV kommunenr,kostragruppe (ellers kvis demogruppering)")
     r.add_argument(
         "--kommune",
@@ -128,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from kvi_core.errors import KviInputError
+    from kvi_core.errors import KviInputError, describe_os_error
     from kvi_core.pipeline import DisclosureError
 
     try:
@@ -139,6 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     except DisclosureError as exc:
         print(f"kvi: prikkingen holder ikke: {exc}", file=sys.stderr)
         return 3
+    except OSError as exc:  # full disk, read-only folder, no access ...: one line, never a traceback
+        print(f"kvi: {describe_os_error(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kvi: avbrutt (Ctrl-C); det som var ferdig er beholdt, resten er ikke skrevet", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

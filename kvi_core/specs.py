@@ -13,6 +13,9 @@ from kvi_core.resources import params_dir
 AGE_GROUPS = ("alle", "0-17", "18-66", "67+")
 INNER_AGE_GROUPS = AGE_GROUPS[1:]
 CATEGORIES = ("innfridd", "delvis", "ikke_innfridd", "uten_rapportering")
+ALL_AGES = AGE_GROUPS[0]  # "alle"
+TOTAL = "nevner"  # the kategori label of the cell that sums the four categories
+KATEGORIER = (*CATEGORIES, TOTAL)  # every kategori of a published cell
 
 
 def maltall(kategori: str, aldersgruppe: str) -> int:
