@@ -114,11 +114,12 @@ def neutralise_formulas(values: pd.Series) -> pd.Series:
     """Text that a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a
     tab or a carriage return) gets a leading apostrophe, which spreadsheets show as text. A plain
     number such as ``-1`` is not a formula and stays as it is. Only for text columns."""
-    txt = values.astype("string")
-    risky = txt.str.startswith(FORMULA_START, na=False) & ~txt.str.fullmatch(_PLAIN_NUMBER, na=False)
-    if not risky.any():
+    uniq = pd.Series(pd.unique(values.dropna())).astype(str)  # tables repeat few distinct texts
+    risky = uniq[uniq.str.startswith(FORMULA_START) & ~uniq.str.fullmatch(_PLAIN_NUMBER)]
+    if risky.empty:
         return values
-    return values.where(~risky.to_numpy(dtype=bool), "'" + txt)
+    fix = {v: "'" + v for v in risky}
+    return values.map(lambda v: fix.get(v, v) if isinstance(v, str) else v)
 
 
 def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:

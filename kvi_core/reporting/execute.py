@@ -161,7 +161,7 @@ class Kernel:
             self.shutdown()  # the kernel's state is unknown after a failure: the next run starts anew
             raise
 
-    def __enter__(self) -> "Kernel":
+    def __enter__(self) -> Kernel:
         self.start()
         return self
 
