@@ -27,7 +27,7 @@ class FakeKernel:
     def shutdown(self):
         pass
 
-    def execute(self, notebook, output, parameters, timeout=600):
+    def execute(self, notebook, output, parameters, timeout=600, published_as=None):
         CALLS.append(parameters.get("kommunenr", "nasjonal"))
         if os.environ.get("KVI_FAKE_KILL_AT") == str(len(CALLS)):
             os.kill(os.getpid(), signal.SIGKILL)

@@ -144,3 +144,42 @@ def test_bait_in_the_tables_folder_is_replaced(fake, extract, tmp_path):
     assert run(extract, out) == 0
     assert publish.forbidden_in_publication(out) == []
     assert not list(out.glob(".tabeller-*"))
+
+
+def test_stable_notebook_drops_timings_temp_paths_and_random_ids():
+    import nbformat
+
+    from kvi_core.reporting.execute import INJECTED_ID, stable_notebook
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["papermill"] = {"start_time": "t0", "end_time": "t1", "duration": 1.0,
+                                "input_path": "/repo/notebooks/k.ipynb", "output_path": "/out/.arbeid/k-123-ab/k.ipynb",
+                                "parameters": {"kommunenr": "0301"}}
+    a = nbformat.v4.new_code_cell("x = 1")
+    a.metadata["papermill"] = {"start_time": "t", "duration": 0.1, "status": "completed"}
+    a.metadata["execution"] = {"iopub.execute_input": "t"}
+    b = nbformat.v4.new_code_cell("kommunenr = '0301'")
+    b.metadata["tags"] = ["injected-parameters"]
+    nb.cells = [a, b]
+    out = stable_notebook(nb, "k.ipynb", "notebooker/k.ipynb")
+    assert out.metadata["papermill"] == {"input_path": "k.ipynb", "output_path": "notebooker/k.ipynb",
+                                         "parameters": {"kommunenr": "0301"}}
+    assert out.cells[0].metadata == {"papermill": {"status": "completed"}}
+    assert out.cells[1]["id"] == INJECTED_ID
+    assert "123" not in nbformat.writes(out) and "t0" not in nbformat.writes(out)
+
+
+def test_reports_made_again_are_the_same_bytes(extract, tmp_path):
+    """The real kernel and renderer: HTML, PDF and executed notebooks made twice from the same
+    tables are identical (the PDF's creation time is the tables' generation time)."""
+    import shutil
+
+    out = tmp_path / "rapporter"
+    first = tmp_path / "first"
+    assert batch.run_reports(extract, 2024, out, kommuner=["0301"], progress=False) == 0
+    shutil.copytree(out / "2024", first)
+    assert batch.run_reports(extract, 2024, out, kommuner=["0301"], progress=False, force=True) == 0
+    files = [p.relative_to(first) for p in first.rglob("*") if p.is_file() and p.name not in ("manifest.json", "index.html")]
+    assert {p.suffix for p in files} == {".html", ".pdf", ".ipynb"}
+    for rel in files:
+        assert (first / rel).read_bytes() == (out / "2024" / rel).read_bytes(), rel

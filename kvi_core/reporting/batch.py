@@ -20,6 +20,7 @@ not stop the others; failures are listed at the end and the exit code is 1.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import signal
@@ -143,6 +144,24 @@ def _signals_interrupt():
             signal.signal(s, h)
 
 
+@contextmanager
+def _pinned_creation_time(meta: dict):
+    """PDFs carry a creation time; make it the tables' generation time (``SOURCE_DATE_EPOCH``, the
+    reproducible-builds convention, unless the caller set it), so that reports made again from the
+    same tables are the same bytes. Workers inherit it; it is unset again afterwards."""
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        yield
+        return
+    try:
+        os.environ["SOURCE_DATE_EPOCH"] = str(int(dt.datetime.fromisoformat(meta["generert"]).timestamp()))
+    except (KeyError, TypeError, ValueError):
+        pass
+    try:
+        yield
+    finally:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+
+
 def _clean_old_layout(out: Path) -> None:
     """Staging folders that kvi versions before the split of published and internal material left
     in ``out`` when killed (they can hold avvist.csv)."""
@@ -197,13 +216,14 @@ def _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold,
     failures: dict[str, str] = {}
     started = time.perf_counter()
     try:
-        for r in pool.run_jobs(todo, jobs, year_dir, progress):
-            j = by_id[r.id]
-            if r.ok:
-                record.record(r.id, manifest.ok_entry(j, r))  # at once: a killed run keeps what it made
-            else:
-                failures[r.id] = r.error
-                record.record(r.id, manifest.failed_entry(j, r))
+        with _pinned_creation_time(meta):
+            for r in pool.run_jobs(todo, jobs, year_dir, progress):
+                j = by_id[r.id]
+                if r.ok:
+                    record.record(r.id, manifest.ok_entry(j, r))  # at once: a killed run keeps what it made
+                else:
+                    failures[r.id] = r.error
+                    record.record(r.id, manifest.failed_entry(j, r))
     finally:  # also when interrupted: the manifest and the index show what is finished
         final = record.save()
         shutil.rmtree(year_dir / WORK_DIR, ignore_errors=True)

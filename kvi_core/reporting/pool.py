@@ -55,7 +55,8 @@ def _process(job: Job, kernel, year_dir: Path) -> Result:
     try:
         executed = work / f"{job.stem}.ipynb"
         t = time.perf_counter()
-        nb = kernel.execute(job.notebook, executed, job.parameters)
+        nb = kernel.execute(job.notebook, executed, job.parameters,
+                            published_as=f"notebooker/{job.stem}.ipynb")
         res.seconds["kjoring"] = time.perf_counter() - t
         prep = render.prepare(nb, work / "render", job.front_matter, name=job.stem)
         html, pdf = work / f"{job.stem}.html", work / f"{job.stem}.pdf"
