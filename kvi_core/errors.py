@@ -1,5 +1,36 @@
 """Errors that end a run with one clear line instead of a traceback."""
+from __future__ import annotations
+
+import errno
 
 
 class KviInputError(Exception):
     """The input (extract, grouping file, output folder) cannot be used at all."""
+
+
+# What an operating-system error means to the user, and what to do (bokmål).
+OS_ERRORS = {
+    errno.ENOSPC: "disken er full; frigjør plass eller velg en annen mappe",
+    errno.EDQUOT: "diskkvoten er brukt opp; frigjør plass eller velg en annen mappe",
+    errno.EROFS: "filsystemet er skrivebeskyttet; velg en mappe du kan skrive i",
+    errno.EACCES: "mangler tilgang; sjekk rettighetene eller velg en annen mappe",
+    errno.EPERM: "operasjonen er ikke tillatt; sjekk rettighetene eller velg en annen mappe",
+    errno.ENOTDIR: "en del av stien er en fil, ikke en mappe; velg en annen sti",
+    errno.EISDIR: "stien er en mappe, ikke en fil",
+    errno.ENOENT: "finnes ikke",
+    errno.EEXIST: "finnes allerede",
+    errno.ENAMETOOLONG: "filnavnet er for langt; velg en kortere sti",
+    errno.EMFILE: "for mange åpne filer; prøv igjen med færre parallelle jobber",
+    errno.EIO: "lese- eller skrivefeil på disken; sjekk disken og prøv igjen",
+    errno.EXDEV: "mappene ligger på ulike filsystemer; velg en mappe på samme disk",
+    errno.ENOTEMPTY: "mappen er ikke tom",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One bokmål line for an OSError: the file, what is wrong, what to do."""
+    what = OS_ERRORS.get(exc.errno or -1, exc.strerror or type(exc).__name__)
+    where = exc.filename or ""
+    if exc.filename2:
+        where = f"{where} -> {exc.filename2}"
+    return f"{where}: {what}" if where else what

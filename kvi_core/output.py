@@ -87,15 +87,19 @@ def _umask() -> int:
     return mask
 
 
-def _atomic(path: Path, write, private: bool = False) -> None:
-    """Write to a temporary file beside ``path`` and rename it into place. The file gets the
-    usual permissions (0666 less the umask), or owner-only when ``private``."""
+def atomic_write(path: Path, write, private: bool = False) -> None:
+    """kvi's one atomic writer: ``write(tmp)`` fills a temporary file beside ``path``, which is then
+    flushed and renamed into place, so a reader sees the old file or the new one, never a part.
+    The file gets the usual permissions (0666 less the umask), or owner-only when ``private``."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
         os.chmod(tmp, 0o600 if private else 0o666 & ~_umask())
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -113,17 +117,20 @@ def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(df: pd.DataFrame, path: Path, private: bool = False) -> None:
     data = _csv_ready(df)
-    _atomic(path, lambda tmp: data.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"), private)
+    atomic_write(path, lambda tmp: data.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"), private)
 
 
-def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    _atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
+def write_parquet(df: pd.DataFrame, path: Path, private: bool = False) -> None:
+    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False), private)
 
 
-def write_json(obj: dict, path: Path) -> None:
+def write_text(text: str, path: Path, private: bool = False) -> None:
     def w(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, ensure_ascii=False, indent=2)
-            fh.write("\n")
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
 
-    _atomic(path, w)
+    atomic_write(path, w, private)
+
+
+def write_json(obj: dict, path: Path, private: bool = False) -> None:
+    write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", path, private)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from kvi_core import __version__, geography
 from kvi_core.errors import KviInputError
 from kvi_core.indicators import aggregate, inner_counts, unit_positions
 from kvi_core.intake import arrow_of, read_extract
-from kvi_core.output import long_table, sort_table, write_csv, write_json, write_parquet
+from kvi_core.output import long_table, sort_table
 from kvi_core.specs import IndicatorSpec, load_specs
 
 
@@ -55,8 +56,8 @@ def year_cells(
     inner = inner_counts(persons, spec, pos, geo.unit_codes, excluded)
     if not suppressed:
         return aggregate(inner, geo.members)
-    from kvi_core.audit import audit_cells
-    from kvi_core.suppression import suppress
+    from kvi_core.disclosure.intervals import audit_cells
+    from kvi_core.disclosure.suppression import suppress
 
     cells = suppress(inner, geo.members, threshold=threshold)
     published = cells.assign(antall=cells["antall"].where(~cells["hidden"]))
@@ -85,19 +86,75 @@ def compute(
     unsuppressed: bool = False,
     threshold: int = 5,
     quiet: bool = False,
+    intern_dir: str | Path | None = None,
+    extra: dict[str, object] | None = None,
 ) -> dict:
-    """Run the whole computation and write the output folder. Returns the metadata written."""
-    input_path, out_dir = Path(input_path), Path(out_dir)
+    """Run the whole computation and publish one generation (:mod:`kvi_core.publish`): the
+    publication in ``out_dir``, the internal material in ``intern_dir`` (default ``<out_dir>-intern``).
+    ``extra`` adds bookkeeping files to the publication folder (``kvi reports``' stamp).
+    Returns the published metadata."""
+    from kvi_core import publish
+    from kvi_core.runlock import folder_locks
+
+    input_path = Path(input_path)
+    out_dir = Path(os.path.abspath(out_dir))
+    intern_dir = Path(os.path.abspath(intern_dir)) if intern_dir else publish.default_intern(out_dir)
     if threshold < 1:
         raise KviInputError(f"terskelen må være minst 1 (fikk {threshold})")
+    if out_dir == intern_dir or out_dir in intern_dir.parents or intern_dir in out_dir.parents:
+        raise KviInputError(f"--intern ({intern_dir}) må være en egen mappe, utenfor --out ({out_dir})")
+    with folder_locks(out_dir, intern_dir):
+        for target in (out_dir, intern_dir):
+            publish.recover(target)
+        for target in (intern_dir,) if unsuppressed else (out_dir, intern_dir):
+            publish.check_replaceable(target)  # before the work, not after it
+        files = outputs(input_path, kostragrupper, unsuppressed, threshold, quiet)
+        files.update(extra or {})
+        meta = files.get("metadata.json") or files["intern_metadata.json"]
+        if files.pop(_NO_YEAR, None):
+            publish.publish(files, None, intern_dir)
+            raise KviInputError(f"ingen rader i {input_path} har et brukbart år; se {intern_dir / 'avvist.csv'}")
+        publish.publish(files, None if unsuppressed else out_dir, intern_dir)
+    if not quiet:
+        what = "UPRIKKEDE tall (kun intern kvalitetssikring)" if unsuppressed else "prikkede og kontrollerte tabeller"
+        where = intern_dir if unsuppressed else out_dir
+        print(f"kvi: skrev {what} for {len(meta['indikatorer'])} indikatorer, år "
+              f"{', '.join(map(str, meta['aar']))} til {where}; avvist.csv i {intern_dir}", file=sys.stderr)
+    return meta
+
+
+_NO_YEAR = "_ingen_brukbare_aar"
+
+
+def outputs(input_path: Path, kostragrupper: str | Path | None, unsuppressed: bool, threshold: int,
+            quiet: bool = True) -> dict[str, object]:
+    """Every file of one run, by name (:data:`kvi_core.publish.PUBLISHED_FILES` and
+    :data:`~kvi_core.publish.INTERNAL_FILES`), as DataFrames and dicts; nothing is written here."""
     specs = load_specs()
     extract = read_extract(input_path, specs)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # avvist.csv names person_ids: internal quality assurance only, readable by its owner only
-    write_csv(extract.rejections.rename(columns={"avvist_rad": "hele_raden_avvist"}), out_dir / "avvist.csv",
-              private=True)
+    files: dict[str, object] = {
+        # names person_ids: internal quality assurance only
+        "avvist.csv": extract.rejections.rename(columns={"avvist_rad": "hele_raden_avvist"}),
+    }
+    run = {
+        "kvi_versjon": __version__,
+        "generert": dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
+        "input_fil": input_path.name,
+        "input_sha256": sha256(input_path),
+        "aar": extract.years,
+        "terskel": threshold,
+        "prikket": not unsuppressed,
+        # person counts: they could narrow hidden cells, so they stay internal (issue 10, item 4)
+        "rader_inn": extract.rows_in,
+        "rader_brukt": len(extract.persons),
+        "rader_avvist": extract.rows_rejected,
+    }
+    if not quiet:
+        print(f"kvi: {extract.summary()}", file=sys.stderr)
     if not extract.years:  # no row names a year kvi can place: nothing to publish
-        raise KviInputError(f"ingen rader i {input_path} har et brukbart år; se {out_dir / 'avvist.csv'}")
+        files["intern_metadata.json"] = dict(run, indikatorer=[s.id for s in specs])
+        files[_NO_YEAR] = True
+        return files
 
     # a year whose rows were all rejected still gets its tables: every region, with 0
     years = extract.years
@@ -122,39 +179,31 @@ def compute(
     table = add_confidence_intervals(table)
     grouping = geo.grouping  # the newest year's, as the reports show it
     meta = {
-        "kvi_versjon": __version__,
-        "generert": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
-        "input_fil": input_path.name,
-        "input_sha256": sha256(input_path),
+        "kvi_versjon": run["kvi_versjon"],
+        "generert": run["generert"],
+        "input_fil": run["input_fil"],
+        "input_sha256": run["input_sha256"],
         "aar": years,
         "terskel": threshold,
         "prikket": not unsuppressed,
         "kostragruppering": {"offisiell": grouping.official, "kilde": grouping.source, "merknad": grouping.notice},
         "syntetisk": bool(read_sidecar(input_path).get("syntetisk", False)),
         "indikatorer": [s.id for s in specs],
-        "rader_inn": extract.rows_in,
-        "rader_brukt": len(extract.persons),
-        "rader_avvist": extract.rows_rejected,
     }
-    write_csv(regioner, out_dir / "regioner.csv")
+    files["intern_metadata.json"] = dict(meta, **run)
     if unsuppressed:
-        write_csv(table, out_dir / "indikatorer_uprikket.csv")
-        write_parquet(table, out_dir / "indikatorer_uprikket.parquet")
-    else:
-        from kvi_core.comparison import variasjon
-        from kvi_core.timeseries import tidsserie
+        files["indikatorer_uprikket.csv"] = table
+        files["indikatorer_uprikket.parquet"] = table
+        return files
 
-        write_csv(table, out_dir / "indikatorer.csv")
-        write_parquet(table, out_dir / "indikatorer.parquet")
-        write_csv(variasjon(table), out_dir / "variasjon.csv")
-        if len(years) > 1:
-            write_csv(tidsserie(table, regioner), out_dir / "tidsserie.csv")
-        else:  # a series from an earlier run on other input must not sit beside these tables
-            (out_dir / "tidsserie.csv").unlink(missing_ok=True)
-    write_json(meta, out_dir / "metadata.json")
-    if not quiet:
-        print(f"kvi: {extract.summary()}", file=sys.stderr)
-        what = "UPRIKKEDE tall (kun intern kvalitetssikring)" if unsuppressed else "prikkede og kontrollerte tabeller"
-        print(f"kvi: skrev {what} for {len(specs)} indikatorer, år {', '.join(map(str, years))} til {out_dir}",
-              file=sys.stderr)
-    return meta
+    from kvi_core.comparison import variasjon
+    from kvi_core.timeseries import tidsserie
+
+    files["indikatorer.csv"] = table
+    files["indikatorer.parquet"] = table
+    files["variasjon.csv"] = variasjon(table)
+    if len(years) > 1:
+        files["tidsserie.csv"] = tidsserie(table, regioner)
+    files["regioner.csv"] = regioner
+    files["metadata.json"] = meta
+    return files

@@ -16,16 +16,19 @@ def run(*args):
 
 def test_unsuppressed_writes_only_the_internal_file(hand_extract, tmp_path):
     out = tmp_path / "out"
+    intern = tmp_path / "out-intern"
     assert main(["compute", "--input", str(hand_extract), "--out", str(out), "--unsuppressed"]) == 0
-    assert (out / "indikatorer_uprikket.csv").exists() and (out / "avvist.csv").exists()
-    assert not (out / "indikatorer.csv").exists() and not (out / "indikatorer.parquet").exists()
-    t = pd.read_csv(out / "indikatorer_uprikket.csv", dtype={"region": str})
+    assert (intern / "indikatorer_uprikket.csv").exists() and (intern / "avvist.csv").exists()
+    assert not out.exists()  # --unsuppressed publishes nothing
+    assert intern.stat().st_mode & 0o777 == 0o700
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in intern.iterdir())
+    t = pd.read_csv(intern / "indikatorer_uprikket.csv", dtype={"region": str})
     assert list(t.columns[:12]) == ["indikator", "aar", "niva", "region", "region_navn", "maltall", "kategori",
                                     "aldersgruppe", "antall", "nevner", "andel", "prikket"]
     assert len(t) == 4 * 16 * (1 + 15 + 16 + 357)
     assert t.loc[(t["region"] == "0301") & (t["maltall"] == 1) & (t["indikator"] == "arbeid_utdanning_bistand"),
                  "antall"].item() == 3
-    avvist = pd.read_csv(out / "avvist.csv")
+    avvist = pd.read_csv(intern / "avvist.csv")
     assert list(avvist.columns[:5]) == ["rad", "person_id", "kolonne", "verdi", "arsak"]
     assert "demogruppering" in t.loc[t["niva"] == "kostragruppe", "region_navn"].iloc[0]
 
@@ -53,7 +56,7 @@ def test_grouping_file_missing_kommuner_warns_and_leaves_them_out(hand_extract, 
     out = tmp_path / "o"
     r = run("compute", "--input", hand_extract, "--out", out, "--kostragrupper", g, "--unsuppressed")
     assert r.returncode == 0 and "ingen KOSTRA-gruppe for 356 kommune(r)" in r.stderr
-    t = pd.read_csv(out / "indikatorer_uprikket.csv")
+    t = pd.read_csv(tmp_path / "o-intern" / "indikatorer_uprikket.csv")
     assert set(t.loc[t["niva"] == "kostragruppe", "region"]) == {"EKG13"}
 
 
@@ -91,7 +94,7 @@ def test_official_grouping_file_is_used(hand_extract, tmp_path):
     out = tmp_path / "o"
     assert main(["compute", "--input", str(hand_extract), "--out", str(out), "--kostragrupper", str(g),
                  "--unsuppressed"]) == 0
-    t = pd.read_csv(out / "indikatorer_uprikket.csv")
+    t = pd.read_csv(tmp_path / "o-intern" / "indikatorer_uprikket.csv")
     assert not t["region_navn"].str.contains("demogruppering").any()
 
 
@@ -103,7 +106,7 @@ def test_all_rows_rejected_still_publishes_the_year_with_zeros(tmp_path):
     assert main(["compute", "--input", str(path), "--out", str(out)]) == 0
     t = pd.read_csv(out / "indikatorer.csv")
     assert (t["nevner"] == 0).all() and len(t) == 4 * 16 * (1 + 15 + 16 + 357)
-    assert len(pd.read_csv(out / "avvist.csv")) == 2
+    assert len(pd.read_csv(tmp_path / "o-intern" / "avvist.csv")) == 2
 
 
 def test_header_only_file_is_unusable(tmp_path):
@@ -119,4 +122,5 @@ def test_published_files_are_readable_and_rejections_private(hand_extract, tmp_p
     out = tmp_path / "o"
     assert main(["compute", "--input", str(hand_extract), "--out", str(out)]) == 0
     assert (out / "indikatorer.csv").stat().st_mode & 0o044 == 0o044
-    assert (out / "avvist.csv").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "o-intern" / "avvist.csv").stat().st_mode & 0o077 == 0
+    assert not (out / "avvist.csv").exists()

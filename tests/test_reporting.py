@@ -57,9 +57,10 @@ def person_ids(extract) -> set[str]:
 
 @pytest.fixture(scope="module")
 def raw(extract, tmp_path_factory) -> Path:
+    """The internal folder of an ``--unsuppressed`` run (indikatorer_uprikket.csv, avvist.csv)."""
     out = tmp_path_factory.mktemp("uprikket")
-    compute(extract, out, unsuppressed=True, quiet=True)
-    return out
+    compute(extract, out / "ut", unsuppressed=True, quiet=True, intern_dir=out / "intern")
+    return out / "intern"
 
 
 @pytest.fixture(scope="module")

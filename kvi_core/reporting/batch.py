@@ -26,7 +26,6 @@ import queue
 import shutil
 import signal
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -34,19 +33,21 @@ from pathlib import Path
 
 from kvi_core import __version__
 from kvi_core.errors import KviInputError
+from kvi_core.output import write_json, write_text
 from kvi_core.pipeline import sha256 as sha256_file
+from kvi_core.resources import IMPORT_ROOT, KOMMUNE_NOTEBOOK, NATIONAL_NOTEBOOK, NOTEBOOKS, params_dir
+from kvi_core.publish import (
+    PUBLISHED_FILES,
+    STAMP,
+    default_intern,
+    forbidden_in_publication,
+)
 from kvi_core.reporting.index import write_index
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = REPO_ROOT / "notebooks"
-KOMMUNE_NOTEBOOK = NOTEBOOKS / "kommunerapport.ipynb"
-NATIONAL_NOTEBOOK = NOTEBOOKS / "nasjonal_oversikt.ipynb"
+REPO_ROOT = IMPORT_ROOT  # checksummed files are named relative to it
 NATIONAL = "nasjonal"
 RESULTS_DIR = "tabeller"
 WORK_DIR = ".arbeid"
-STAMP = ".kvi-beregning.json"
-PUBLISHED = ("indikatorer.parquet", "indikatorer.csv", "variasjon.csv", "tidsserie.csv", "regioner.csv",
-             "metadata.json")
 
 
 # --- checksums ----------------------------------------------------------------------------------
@@ -71,7 +72,7 @@ def code_sha(reporting: bool) -> str:
     files = [p for p in core.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     if not reporting:
         files = [p for p in files if "reporting" not in p.relative_to(core).parts]
-    files += [p for p in (REPO_ROOT / "params").rglob("*.toml")]
+    files += [p for p in params_dir().rglob("*.toml")]
     if reporting:
         files += list(NOTEBOOKS.glob("*.ipynb"))
         from kvi_core.reporting.render import config_path
@@ -85,13 +86,15 @@ def code_sha(reporting: bool) -> str:
 # --- the tables ---------------------------------------------------------------------------------
 
 def ensure_results(input_path: Path, out: Path, kostragrupper: Path | None, threshold: int,
-                   log=print) -> tuple[Path, bool]:
-    """``out/tabeller`` from ``kvi compute``; computed again only when the input, the grouping
-    file, the threshold or the computing code changed. Returns (folder, recomputed)."""
+                   log=print, intern: Path | None = None) -> tuple[Path, bool]:
+    """``out/tabeller`` from ``kvi compute`` (its internal material in ``intern``, default the
+    sibling ``<out>-intern``); computed again only when the input, the grouping file, the threshold
+    or the computing code changed. Returns (folder, recomputed)."""
     from kvi_core.pipeline import compute
 
     if not input_path.exists():
         raise KviInputError(f"finner ikke inndatafilen {input_path}")
+    intern = Path(intern) if intern else default_intern(out)
     sidecar = Path(f"{input_path}.metadata.json")
     key = {
         "input_sha256": sha256_file(input_path),
@@ -106,25 +109,13 @@ def ensure_results(input_path: Path, out: Path, kostragrupper: Path | None, thre
         old = json.loads(stamp.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         old = None
-    if old == key and (folder / "metadata.json").exists() and (folder / "regioner.csv").exists():
+    complete = all((folder / n).exists() for n in ("metadata.json", "regioner.csv", "indikatorer.csv"))
+    if old == key and complete and not forbidden_in_publication(folder) and (intern / "avvist.csv").exists():
         log(f"kvi: gjenbruker tabellene i {folder} (samme inndata og innstillinger)")
         return folder, False
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tabeller-", dir=out))
-    try:
-        compute(input_path, tmp, kostragrupper=kostragrupper, unsuppressed=False, threshold=threshold)
-        (tmp / STAMP).write_text(json.dumps(key, indent=2), encoding="utf-8")
-        os.chmod(tmp, 0o755)  # mkdtemp makes it owner-only; compute keeps avvist.csv private itself
-        old_dir = None
-        if folder.exists():
-            old_dir = out / f".tabeller-gammel-{uuid.uuid4().hex[:8]}"
-            os.replace(folder, old_dir)
-        os.replace(tmp, folder)
-        if old_dir:
-            shutil.rmtree(old_dir, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    # the whole generation (tables, stamp, and avvist.csv in the internal folder) is switched in at once
+    compute(input_path, folder, kostragrupper=kostragrupper, unsuppressed=False, threshold=threshold,
+            intern_dir=intern, extra={STAMP: key})
     return folder, True
 
 
@@ -198,7 +189,7 @@ def _process(job: Job, kernel, year_dir: Path) -> Result:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     res.seconds["totalt"] = time.perf_counter() - started
-    res.generated = dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    res.generated = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
     return res
 
 
@@ -321,24 +312,6 @@ def _versions() -> dict:
     return out
 
 
-def _write_json_atomic(obj: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, ensure_ascii=False, indent=2)
-        fh.write("\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
-def _write_text_atomic(text: str, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
 def _unchanged(entry: dict | None, key: str, year_dir: Path) -> bool:
     if not entry or entry.get("nokkel") != key or entry.get("status") != "ok":
         return False
@@ -372,7 +345,7 @@ def plan(results_dir: Path, aar: int, kommuner: list[str] | None, year_dir: Path
         if unknown:
             raise KviInputError(f"ukjent kommunenummer for {aar}: {', '.join(unknown)}")
         wanted = [k for k in all_k if k["kommunenr"] in set(codes)]
-    files = {name: sha256_file(results_dir / name) for name in PUBLISHED if (results_dir / name).exists()}
+    files = {name: sha256_file(results_dir / name) for name in PUBLISHED_FILES if (results_dir / name).exists()}
     base = {
         "aar": aar, "resultater": files, "kode_sha256": code_sha(reporting=True), "motor": render.versions(),
         "kvi": __version__,
@@ -391,15 +364,34 @@ def plan(results_dir: Path, aar: int, kommuner: list[str] | None, year_dir: Path
 
 
 def run_reports(input_path, aar, out, kostragrupper=None, kommuner=None, jobs=1, threshold=5,
-                progress: bool = True, force: bool = False) -> int:
-    """Compute (or reuse) the tables and make every report; returns the exit code."""
-    input_path, out = Path(input_path).resolve(), Path(out).resolve()
+                progress: bool = True, force: bool = False, intern=None) -> int:
+    """Compute (or reuse) the tables and make every report; returns the exit code. One run per
+    ``out`` folder at a time (:mod:`kvi_core.runlock`)."""
+    from kvi_core.runlock import folder_lock
+
+    out = Path(os.path.abspath(out))
+    with folder_lock(out, "kvi reports"):
+        _clean_old_layout(out)
+        return _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold, progress, force,
+                            intern)
+
+
+def _clean_old_layout(out: Path) -> None:
+    """Staging folders that kvi versions before the split of published and internal material left
+    in ``out`` when killed (they can hold avvist.csv)."""
+    if out.is_dir():
+        for p in out.glob(".tabeller-*"):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold, progress, force, intern) -> int:
+    input_path = Path(input_path).resolve()
     kostragrupper = Path(kostragrupper) if kostragrupper else None
     aar = int(aar)
     jobs = max(1, int(jobs or 1))
-    log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+    log = lambda msg: print(msg, file=sys.stderr)
 
-    results_dir, recomputed = ensure_results(input_path, out, kostragrupper, threshold, log=log)
+    results_dir, recomputed = ensure_results(input_path, out, kostragrupper, threshold, log=log, intern=intern)
     year_dir = out / str(aar)
     year_dir.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(year_dir / WORK_DIR, ignore_errors=True)  # left over from a run that was killed
@@ -426,7 +418,7 @@ def run_reports(input_path, aar, out, kostragrupper=None, kommuner=None, jobs=1,
     def manifest_now() -> dict:
         return {
             "kvi_versjon": __version__,
-            "generert": dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
+            "generert": dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
             "aar": aar,
             "inndata": {
                 "fil": str(input_path), "sha256": meta.get("input_sha256"),
@@ -437,7 +429,7 @@ def run_reports(input_path, aar, out, kostragrupper=None, kommuner=None, jobs=1,
             "resultater": {
                 "mappe": os.path.relpath(results_dir, year_dir),
                 "beregnet_pa_nytt": recomputed,
-                "filer": {n: sha256_file(results_dir / n) for n in PUBLISHED if (results_dir / n).exists()},
+                "filer": {n: sha256_file(results_dir / n) for n in PUBLISHED_FILES if (results_dir / n).exists()},
                 "metadata": {k: meta.get(k) for k in ("generert", "kvi_versjon", "terskel", "syntetisk",
                                                       "kostragruppering", "aar")},
             },
@@ -461,13 +453,13 @@ def run_reports(input_path, aar, out, kostragrupper=None, kommuner=None, jobs=1,
                 reports[r.id] = {"navn": j.name, "status": "feilet", "feil": r.error, "nokkel": "",
                                  "generert": r.generated, "parametere": j.parameters, "filer": {}}
             if (made + len(failures)) % 50 == 0:  # a run that is killed keeps what it made
-                _write_json_atomic(manifest_now(), manifest_path)
+                write_json(manifest_now(), manifest_path)
     finally:
         manifest = manifest_now()
-        _write_json_atomic(manifest, manifest_path)
+        write_json(manifest, manifest_path)
         shutil.rmtree(year_dir / WORK_DIR, ignore_errors=True)
     elapsed = time.perf_counter() - started
-    index = write_index(year_dir, aar, manifest, kommune_list, meta, NATIONAL, results_dir, _write_text_atomic)
+    index = write_index(year_dir, aar, manifest, kommune_list, meta, NATIONAL, results_dir, write_text)
     log(f"kvi: {made} rapporter laget, {skipped} uendret, {len(failures)} feilet "
         f"på {elapsed:.1f} s; oversikt: {index}")
     if failures:

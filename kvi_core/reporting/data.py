@@ -18,18 +18,11 @@ import pandas as pd
 
 from kvi_core.errors import KviInputError
 from kvi_core.geography import LAND
-
-PUBLISHED_FILES = (
-    "indikatorer.parquet",
-    "indikatorer.csv",
-    "variasjon.csv",
-    "tidsserie.csv",
-    "regioner.csv",
-    "metadata.json",
-    "indikatorer_3ar.parquet",  # contract §8: three-year figures (absent for fewer than three years)
-    "indikatorer_3ar.csv",
-    "variasjon_3ar.csv",
+from kvi_core.publish import (  # the one list of published files
+    PUBLISHED_FILES,
+    forbidden_in_publication,
 )
+
 # Read as text so that codes such as "0301" keep their leading zero.
 _TEXT_COLUMNS = {"region": str, "kilde_region": str, "unit": str, "region_navn": str, "posisjon": str,
                  "periode": str, "signal": str}
@@ -135,6 +128,12 @@ class Results:
             raise ResultsError(
                 f"finner ikke resultatmappen {self.folder}; kjør først `make compute` eller "
                 "`kvi compute --input UTTREKK --out MAPPE`"
+            )
+        bad = forbidden_in_publication(self.folder)
+        if bad:
+            raise ResultsError(
+                f"{self.folder} inneholder {bad[0]}, som er internt materiale (personopplysninger eller uprikkede "
+                "tall); flytt det ut av mappen (kvi compute legger det i <out>-intern)"
             )
         meta_path = _published(self.folder, "metadata.json")
         if not meta_path.exists():

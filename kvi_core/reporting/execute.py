@@ -24,8 +24,9 @@ from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
+from kvi_core.resources import IMPORT_ROOT
+
 ENGINE_NAME = "kvi-reused-kernel"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ papermill_engines.register(ENGINE_NAME, ReusedKernelEngine)
 def kernel_env() -> dict[str, str]:
     env = dict(os.environ)
     env["MPLBACKEND"] = "Agg"
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(IMPORT_ROOT), env.get("PYTHONPATH", "")) if p)
     env.pop("JPY_PARENT_PID", None)
     return env
 

@@ -1,6 +1,6 @@
 """Executed notebook -> self-contained HTML and PDF.
 
-Two engines, one set of options (``_quarto.yml`` at the repository root):
+Two engines, one set of options (``kvi_core/reporting/_quarto.yml``):
 
 * **Quarto**, when ``quarto`` is on PATH (or ``KVI_RENDERER=quarto``): the options file and the
   files it names are copied into the job's own folder, and ``quarto render`` runs there.
@@ -31,9 +31,10 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from kvi_core.resources import quarto_config
+
 ASSETS = Path(__file__).resolve().parent / "assets"
 LUA_FILTER = ASSETS / "kvi.lua"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 # Flags of pandoc that Quarto's format options map to (everything else is metadata/template variables).
 _HTML_FLAGS = {"embed-resources", "toc", "toc-depth", "css", "self-contained", "standalone"}
 _TYPST_FLAGS = {"toc", "toc-depth", "include-in-header", "keep-typ", "shift-heading-level-by", "pdf-standard"}
@@ -46,7 +47,7 @@ class RenderError(RuntimeError):
 
 
 def config_path() -> Path:
-    return Path(os.environ.get("KVI_QUARTO_CONFIG", REPO_ROOT / "_quarto.yml"))
+    return quarto_config()
 
 
 @lru_cache(maxsize=4)
