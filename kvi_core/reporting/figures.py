@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 
 from kvi_core.reporting import texts
 from kvi_core.reporting.markdown import fmt_pct, is_missing
-from kvi_core.reporting.texts import AGE_LABELS, CATEGORY_LABELS, norwegian_list
+from kvi_core.reporting.texts import AGE_LABELS, CATEGORY_LABELS
 from kvi_core.specs import AGE_GROUPS, CATEGORIES
 
 # Okabe-Ito fills (colour-blind safe), each segment outlined in OUTLINE (at least 3:1 against white and
@@ -39,12 +39,12 @@ def _x(v: float) -> str:
 
 
 
-def _svg_open(W: float, height: float, title: str) -> list[str]:
+def _svg_open(width: float, height: float, title: str) -> list[str]:
     return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_x(W)} {_x(height)}" width="{_x(W)}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_x(width)} {_x(height)}" width="{_x(width)}" '
         f'height="{_x(height)}" font-family="{FONT}" font-size="11" role="img">',
         f"<title>{escape(title)}</title>",
-        f'<rect width="{_x(W)}" height="{_x(height)}" fill="#FFFFFF"/>',
+        f'<rect width="{_x(width)}" height="{_x(height)}" fill="#FFFFFF"/>',
     ]
 
 
