@@ -299,11 +299,25 @@ class KommuneRapport:
         svg, alt = trend(series, years, f"{s.kort_tittel}: {self.navn}, fylket og landet", notes=self.breaks)
         return figure(svg, texts.trend_caption(s.tittel, self.navn), alt, ident=f"fig-trend-{s.id.replace('_', '-')}")
 
+    def _earlier_three_year(self, s: IndicatorSpec) -> list[tuple[str, str]]:
+        """The kommune's shown three-year figures of the two periods before (its three-year trend)."""
+        out = []
+        for aar in (self.aar - 2, self.aar - 1):
+            view = self.results.three_year(aar)
+            if view is None:
+                continue
+            hit = view.region_rows(self.kommunenr)
+            hit = hit[(hit["indikator"] == s.id) & (hit["maltall"] == MAIN)]
+            if len(hit) and not is_missing(hit["andel"].iloc[0]) and not bool(hit.get("brudd", pd.Series([False])).iloc[0]):
+                out.append((view.periode, fmt_pct(hit["andel"].iloc[0])))
+        return out
+
     def indikator(self, s: IndicatorSpec) -> str:
         h = self.headlines[s.id]
         return "\n\n".join(p for p in [
             f"## {esc(s.tittel)}",
-            texts.headline_sentence(esc(self.navn), h, fmt_pct, fmt_int),
+            texts.headline_sentence(esc(self.navn), h, fmt_pct, fmt_int)
+            + (" " + texts.three_year_trend_sentence(self._earlier_three_year(s)) if h["kind"] == "treaar" else ""),
             self._figure(s),
             self._trend(s),
             self._unreported(s),
