@@ -242,7 +242,9 @@ class KommuneRapport:
             nevner[region] = {age: self.cell(s.id, region, maltall("innfridd", age)).get("nevner")
                               for age in AGE_GROUPS}
         svg, alt = categories_by_age(shares, nevner, comps, f"{s.kort_tittel}: {self.navn} {self.aar}")
-        return figure(svg, texts.categories_caption(s.tittel, self.navn, self.aar), alt,
+        niva = {self.fylke: "fylke", self.kostragruppe: "kostragruppe", LAND: "land"}
+        compared = [texts.COMPARATOR_WORDS[niva[r]] for r in comps if r != self.kommunenr]
+        return figure(svg, texts.categories_caption(s.tittel, self.navn, self.aar, compared), alt,
                       ident=f"fig-kategorier-{s.id.replace('_', '-')}")
 
     def _unreported(self, s: IndicatorSpec) -> str:

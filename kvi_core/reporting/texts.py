@@ -318,9 +318,12 @@ def main_table_caption(navn: str, aar: int) -> str:
     return f"Tallene bak figuren: andel med behovet innfridd (måltall 1, alle aldre), {navn} {aar}"
 
 
-def categories_caption(tittel: str, navn: str, aar: int) -> str:
+def categories_caption(tittel: str, navn: str, aar: int, compared: list[str]) -> str:
     return (f"{tittel}: fordeling på de fire kategoriene etter aldersgruppe, {navn} sammenlignet med "
-            f"fylket, KOSTRA-gruppen og landet, {aar}.")
+            f"{norwegian_list(compared)}, {aar}.")
+
+
+COMPARATOR_WORDS = {"fylke": "fylket", "kostragruppe": "KOSTRA-gruppen", "land": "landet"}
 
 
 def trend_caption(tittel: str, navn: str) -> str:
