@@ -104,7 +104,7 @@ def synthetic_notice(meta: dict) -> str:
         return ""
     return (
         "**Syntetiske data.** Tallene er laget fra et syntetisk demonstrasjonsuttrekk. De beskriver ingen "
-        "virkelige personer og sier ingenting om tjenestene i kommunen."
+        "virkelige personer og sier ingenting om tjenestene i kommunene."
     )
 
 
@@ -474,7 +474,6 @@ OUTLIERS_HEADING = "## Kommuner og fylker tydelig over eller under landet"
 OUTLIERS_INTRO = ("Alle kommuner og fylker som ligger utenfor 99,8 %-grensene i traktplottet, med andelen med "
                   "behovet innfridd. Kommuner med skjulte tall får ingen plassering og står ikke her.")
 NO_VARIATION_FILE = "Variasjonstabellen (variasjon.csv) finnes ikke for dette året."
-LAND_HEADING = "## Hele landet: alle måltall"
 LAND_SUMMARY = "Vis alle 16 måltall for hele landet"
 NEVNER_ROW = "Personer med behov (nevner)"
 FYLKER_HEADING = "## Fylker"
