@@ -246,7 +246,7 @@ class KommuneRapport:
         svg, alt = categories_by_age(shares, nevner, comps, f"{s.kort_tittel}: {self.navn} {self.aar}")
         niva = {self.fylke: "fylke", self.kostragruppe: "kostragruppe", LAND: "land"}
         compared = [texts.COMPARATOR_WORDS[niva[r]] for r in comps if r != self.kommunenr]
-        return figure(svg, texts.categories_caption(s.tittel, self.navn, self.aar, compared), alt,
+        return figure(svg, texts.categories_caption(s.kort_tittel, self.navn, self.aar, compared), alt,
                       ident=f"fig-kategorier-{s.id.replace('_', '-')}")
 
     def _unreported(self, s: IndicatorSpec) -> str:
@@ -305,7 +305,7 @@ class KommuneRapport:
                     d["status"].append("")
             series.append(d)
         svg, alt = trend(series, years, f"{s.kort_tittel}: {self.navn}, fylket og landet", notes=self.breaks)
-        return figure(svg, texts.trend_caption(s.tittel, self.navn), alt, ident=f"fig-trend-{s.id.replace('_', '-')}")
+        return figure(svg, texts.trend_caption(s.kort_tittel, self.navn), alt, ident=f"fig-trend-{s.id.replace('_', '-')}")
 
     def _earlier_three_year(self, s: IndicatorSpec) -> list[tuple[str, str]]:
         """The kommune's shown three-year figures of the two periods before (its three-year trend)."""

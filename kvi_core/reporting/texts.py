@@ -319,15 +319,14 @@ def main_table_caption(navn: str, aar: int) -> str:
 
 
 def categories_caption(tittel: str, navn: str, aar: int, compared: list[str]) -> str:
-    return (f"{tittel}: fordeling på de fire kategoriene etter aldersgruppe, {navn} sammenlignet med "
-            f"{norwegian_list(compared)}, {aar}.")
+    return f"{tittel}: de fire kategoriene etter alder, {navn} sammenlignet med {norwegian_list(compared)}, {aar}."
 
 
 COMPARATOR_WORDS = {"fylke": "fylket", "kostragruppe": "KOSTRA-gruppen", "land": "landet"}
 
 
 def trend_caption(tittel: str, navn: str) -> str:
-    return f"{tittel}: utvikling i andelen med behovet innfridd, {navn}, fylket og landet."
+    return f"{tittel}: andel med behovet innfridd over tid, {navn}, fylket og landet."
 
 
 def all_maltall_caption(navn: str, aar: int, kort_tittel: str) -> str:
