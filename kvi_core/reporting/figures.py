@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 
 from kvi_core.reporting import texts
 from kvi_core.reporting.markdown import fmt_pct, is_missing
-from kvi_core.reporting.texts import AGE_LABELS, CATEGORY_LABELS, norwegian_list
+from kvi_core.reporting.texts import AGE_LABELS, CATEGORY_LABELS
 from kvi_core.specs import AGE_GROUPS, CATEGORIES
 
 # Okabe-Ito fills (colour-blind safe), each segment outlined in OUTLINE (at least 3:1 against white and
