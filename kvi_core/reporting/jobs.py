@@ -29,7 +29,7 @@ class Job:
 def plan(results_dir: Path, aar: int, kommuner: list[str] | None, year_dir: Path) -> tuple[list[Job], list[dict], dict]:
     """All report jobs (national overview first), the kommune list for the index, and the
     results' metadata."""
-    from kvi_core.reporting import content, render
+    from kvi_core.reporting import render, texts
     from kvi_core.reporting.data import Results
 
     res = Results(results_dir)
@@ -57,11 +57,11 @@ def plan(results_dir: Path, aar: int, kommuner: list[str] | None, year_dir: Path
     }
     common = {"aar": aar, "resultater": str(results_dir), "vis_tittel": False}
     jobs = [Job(NATIONAL, "Hele landet", str(NATIONAL_NOTEBOOK), dict(common),
-                {"title": content.national_title(aar), "subtitle": "Nasjonal oversikt"},
+                {"title": texts.national_title(aar), "subtitle": "Nasjonal oversikt"},
                 stem="nasjonal_oversikt")]
     for k in wanted:
         jobs.append(Job(k["kommunenr"], k["navn"], str(KOMMUNE_NOTEBOOK), dict(common, kommunenr=k["kommunenr"]),
-                        {"title": content.kommune_title(k["navn"], k["kommunenr"], aar), "subtitle": "Kommunerapport"},
+                        {"title": texts.kommune_title(k["navn"], k["kommunenr"], aar), "subtitle": "Kommunerapport"},
                         stem=f"kommunerapport_{k['kommunenr']}"))
     for j in jobs:
         j.key = _sha_json(dict(base, id=j.id, notebook=Path(j.notebook).name, front_matter=j.front_matter))
