@@ -22,9 +22,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kvi_core import geography  # noqa: E402
-from kvi_core.audit import audit_cells  # noqa: E402
+from kvi_core.disclosure.intervals import audit_cells  # noqa: E402
 from kvi_core.specs import CATEGORIES, INNER_AGE_GROUPS  # noqa: E402
-from kvi_core.suppression import suppress  # noqa: E402
+from kvi_core.disclosure.suppression import suppress  # noqa: E402
 
 AAR = 2024
 NEED_RATE = np.array([0.05, 0.045, 0.02])  # 0-17, 18-66, 67+: about 4 % overall

@@ -4,6 +4,7 @@ Each subcommand parses its arguments and calls one function of kvi_core; heavy m
 imported inside the subcommand so that ``kvi compute`` does not pay for matplotlib or papermill.
 A problem that makes the input unusable ends with one line on stderr and exit code 2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,7 @@ def _cmd_compute(a: argparse.Namespace) -> int:
 
 
 def _cmd_audit(a: argparse.Namespace) -> int:
-    from kvi_core.audit import audit_directory, print_audit
+    from kvi_core.disclosure.audit_command import audit_directory, print_audit
 
     findings = audit_directory(a.dir)
     print_audit(findings, sys.stdout)
@@ -48,7 +49,7 @@ def _cmd_audit(a: argparse.Namespace) -> int:
 def _cmd_demo(a: argparse.Namespace) -> int:
     from kvi_core.demo import write_demo_extract
 
-    write_demo_extract(a.out, years=_years(a.years), persons_per_year=a.persons, seed=a.seed)
+    write_demo_extract(a.out, years=_years(a.aar), persons_per_year=a.personer, seed=a.seed)
     return 0
 
 
@@ -68,8 +69,13 @@ def _cmd_reports(a: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``kvi`` command line. Naming rule (docs/NAMING.md): flags and contract columns in bokmål,
+    an old name kept as an alias when a flag is renamed; every option has a help text."""
+    from kvi_core import __version__
+
     p = argparse.ArgumentParser(prog="kvi", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument("--version", action="version", version=f"kvi {__version__}", help="vis kvis versjon og avslutt")
+    sub = p.add_subparsers(dest="command", required=True, metavar="KOMMANDO")
 
     c = sub.add_parser("compute", help="beregn indikatorene fra et personuttrekk")
     c.add_argument("--input", required=True, type=Path, help="uttrekk (CSV eller Parquet)")
@@ -86,21 +92,41 @@ def build_parser() -> argparse.ArgumentParser:
     au.set_defaults(func=_cmd_audit)
 
     d = sub.add_parser("demo-data", help="lag et syntetisk demo-uttrekk")
-    d.add_argument("--out", required=True, type=Path)
-    d.add_argument("--years", default="2020-2024", help="f.eks. 2024 eller 2020-2024 (standard)")
-    d.add_argument("--persons", type=int, default=400_000, help="personer per år nasjonalt")
-    d.add_argument("--seed", type=int, default=20241231)
+    d.add_argument("--out", required=True, type=Path, help="fil for uttrekket (.csv, eller .parquet)")
+    d.add_argument(
+        "--aar",
+        "--years",
+        dest="aar",
+        default="2020-2024",
+        help="årganger, f.eks. 2024, 2020-2024 (standard) eller 2020,2022; --years er det gamle navnet",
+    )
+    d.add_argument(
+        "--personer",
+        "--persons",
+        dest="personer",
+        type=int,
+        default=400_000,
+        help="personer per år nasjonalt (standard 400000); --persons er det gamle navnet",
+    )
+    d.add_argument("--seed", type=int, default=20241231, help="frø for tilfeldige tall: samme frø gir samme uttrekk")
     d.set_defaults(func=_cmd_demo)
 
     r = sub.add_parser("reports", help="lag HTML- og PDF-rapport for hver kommune")
-    r.add_argument("--input", required=True, type=Path)
-    r.add_argument("--aar", required=True, type=int)
-    r.add_argument("--out", required=True, type=Path)
+    r.add_argument("--input", required=True, type=Path, help="uttrekk (CSV eller Parquet)")
+    r.add_argument("--aar", required=True, type=int, help="året rapportene gjelder, f.eks. 2024")
+    r.add_argument("--out", required=True, type=Path, help="mappe for rapportene (årsmappe og tabeller lages her)")
     r.add_argument("--intern", type=Path, help="mappe for internt materiale (standard: <out>-intern)")
-    r.add_argument("--kostragrupper", type=Path)
-    r.add_argument("--kommune", nargs="*", default=None, help="bare disse kommunenumrene")
-    r.add_argument("--jobs", type=int, default=1)
-    r.add_argument("--terskel", type=int, default=5)
+    r.add_argument("--kostragrupper", type=Path, help="CSV kommunenr,kostragruppe (ellers kvis demogruppering)")
+    r.add_argument(
+        "--kommune",
+        nargs="+",
+        action="extend",
+        default=None,
+        metavar="KOMMUNENR",
+        help="bare disse kommunene: --kommune 0301 5001 eller --kommune 0301 --kommune 5001 (standard: alle)",
+    )
+    r.add_argument("--jobs", type=int, default=1, help="antall rapporter som lages samtidig (standard 1)")
+    r.add_argument("--terskel", type=int, default=5, help="prikkingsterskel: antall under dette skjules (standard 5)")
     r.set_defaults(func=_cmd_reports)
     return p
 

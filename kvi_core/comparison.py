@@ -5,7 +5,7 @@ and nothing in this module forms a new number from them. A position in the funne
 where the unit's ``antall``, ``nevner`` and ``andel`` are all published, so a position never tells
 more than the published table already does.
 
-Formula choices (also stated for readers in :data:`METHOD_TEXT`):
+Formula choices (also stated for readers in ``kvi_core.reporting.texts.METHOD_TEXT``):
 
 * Uncertainty of one share: the Wilson score interval (95 %), vectorised in :func:`wilson_interval`.
 * Funnel limits (Spiegelhalter 2005, "Funnel plots for comparing institutional performance",
@@ -33,35 +33,23 @@ from kvi_core.geography import NIVA_ORDER
 Z95 = 1.959963984540054  # norm.ppf(0.975); a literal so that importing this module does not load scipy.stats
 
 MAIN_MALTALL = 1  # innfridd, alle
-VARIASJON_COLUMNS = ["indikator", "aar", "niva", "region", "region_navn", "nevner", "andel", "posisjon"]
+VARIASJON_COLUMNS = [
+    "indikator", "aar", "niva", "region", "region_navn", "nevner", "andel", "posisjon", "signal",
+]  # signal: an extra column (contract §7 allows them), the one signal rule of :func:`signal`
 VARIASJON_NIVA = ("fylke", "kommune")
 POSITIONS = ("innenfor", "over_95", "under_95", "over_998", "under_998")
 LEVELS = {"95": 0.95, "998": 0.998}
 
-METHOD = "exact_binomial"  # machine-readable name of the funnel method
-METHOD_TEXT = (
-    "Kontrollgrensene i traktplottet (funnel plot) er eksakte binomiske grenser etter "
-    "Spiegelhalter (2005) rundt landsandelen p\u2080 for samme indikator og år: for en enhet med n "
-    "personer med behov er nedre grense det antallet der den kumulative binomialfordelingen "
-    "Bin(n, p\u2080) passerer 2,5 % (95 %-grensen) eller 0,1 % (99,8 %-grensen), med lineær "
-    "interpolasjon mellom hele tall, delt på n; øvre grense er regnet på samme måte for dem som ikke "
-    "fikk behovet innfridd. En enhet ligger over (under) en grense når sannsynligheten for å få minst "
-    "(høyst) det observerte antallet, dersom den egentlige andelen var lik landsandelen, er under "
-    "2,5 % for 95 %-grensen og under 0,1 % for 99,8 %-grensen. Enheter med prikkede tall får ingen "
-    "plassering."
-)
-WILSON_TEXT = (
-    "Usikkerheten i hver andel er vist som et 95 % konfidensintervall beregnet med Wilsons "
-    "metode (scoreintervallet), som også fungerer for små nevnere og for andeler nær 0 % og 100 %."
-)
-
-BAROMETER = {
-    "over": ("\u25b2", "høyere enn landet"),  # ▲
-    "innenfor": ("\u25cf", "som landet"),  # ●
-    "under": ("\u25bc", "lavere enn landet"),  # ▼
-    "prikket": ("\u25cb", "ikke vist (prikket)"),  # ○
-    "ingen": ("\u2013", "ingen med behov"),  # –
-}
+# The one signal rule (kommune report, national overview, variasjon.csv's ``signal`` column): a share
+# outside the 99.8 % funnel limits is "tydelig" higher/lower, outside the 95 % limits higher/lower;
+# inside them it is "som landet" only when its own 95 % interval is narrow enough to say so.
+# UNCERTAIN_WIDTH is that bound: a Wilson 95 % interval wider than 30 percentage points (about 40
+# persons with need at a share of 50 %) says too little about the kommune to call it "like the
+# country", so such a unit is "usikkert".
+UNCERTAIN_WIDTH = 30.0
+SIGNALS = ("tydelig_hoyere", "hoyere", "som_landet", "usikkert", "lavere", "tydelig_lavere", "skjult", "ingen")
+_SIGNAL_OF_POSITION = {"over_998": "tydelig_hoyere", "over_95": "hoyere", "innenfor": "som_landet",
+                       "under_95": "lavere", "under_998": "tydelig_lavere"}
 
 
 # --- rounding ---------------------------------------------------------------------------------
@@ -166,7 +154,7 @@ def funnel_limits_counts(p0: float, n, level) -> tuple[np.ndarray, np.ndarray]:
 def funnel_limits(p0: float, n, level) -> tuple[np.ndarray, np.ndarray]:
     """Funnel limits in percent (clipped to 0-100) around p0 (a proportion, 0-1) for
     denominators n at ``level`` (0.95 or 0.998; 95/99.8 and "95"/"998" also accepted).
-    Exact binomial with interpolation (see module docstring and METHOD_TEXT)."""
+    Exact binomial with interpolation (see module docstring)."""
     n_arr = np.asarray(n, dtype=float)
     lo_c, hi_c = funnel_limits_counts(p0, n_arr, level)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -284,6 +272,9 @@ def variasjon(table: pd.DataFrame) -> pd.DataFrame:
         }
     )
     out["posisjon"] = out["posisjon"].astype(object).where(out["posisjon"].notna(), np.nan)
+    lo, hi = wilson_interval(k, n)
+    lo, hi = round_half_away(lo), round_half_away(hi)  # as published in indikatorer.csv
+    out["signal"] = [signal(p, nv, a, b) for p, nv, a, b in zip(out["posisjon"], out["nevner"], lo, hi)]
     return _order_frame(out, table["indikator"])[VARIASJON_COLUMNS]
 
 
@@ -322,47 +313,32 @@ def _empty(v) -> bool:
     return str(v).strip() == ""
 
 
-def barometer_signal(posisjon, nevner=None) -> tuple[str, str]:
-    """The first-page barometer signal for a funnel position: (symbol, words).
+def signal(posisjon, nevner=None, ki_nedre=None, ki_ovre=None) -> str:
+    """The one signal rule, as a code of :data:`SIGNALS` (words in ``reporting.texts.SIGNAL``).
 
-    ``over_*`` → ("▲", "høyere enn landet"), ``innenfor`` → ("●", "som landet"),
-    ``under_*`` → ("▼", "lavere enn landet"); an empty position → ("○", "ikke vist (prikket)"),
-    or ("–", "ingen med behov") when the published ``nevner`` is 0.
+    ``over_998``/``under_998`` -> ``tydelig_hoyere``/``tydelig_lavere``; ``over_95``/``under_95`` ->
+    ``hoyere``/``lavere``; ``innenfor`` -> ``som_landet``, or ``usikkert`` when the published 95 %
+    interval is wider than :data:`UNCERTAIN_WIDTH` percentage points (or not published); no
+    position -> ``ingen`` when the published nevner is 0, else ``skjult``.
     """
     if _empty(posisjon):
         if not _empty(nevner):
             try:
                 if float(nevner) == 0:
-                    return BAROMETER["ingen"]
+                    return "ingen"
             except (TypeError, ValueError):
                 pass
-        return BAROMETER["prikket"]
+        return "skjult"
     p = str(posisjon).strip()
-    if p.startswith("over"):
-        return BAROMETER["over"]
-    if p.startswith("under"):
-        return BAROMETER["under"]
-    if p == "innenfor":
-        return BAROMETER["innenfor"]
-    raise ValueError(f"ukjent posisjon {posisjon!r}; gyldige: {', '.join(POSITIONS)}")
-
-
-def position_text(posisjon) -> str:
-    """A short Norwegian phrase for a position, for alt texts and tables."""
-    if _empty(posisjon):
-        return "uten plassering (prikket eller ingen med behov)"
-    return {
-        "innenfor": "innenfor kontrollgrensene (som landet)",
-        "over_95": "over 95 %-grensen (høyere enn landet)",
-        "under_95": "under 95 %-grensen (lavere enn landet)",
-        "over_998": "over 99,8 %-grensen (klart høyere enn landet)",
-        "under_998": "under 99,8 %-grensen (klart lavere enn landet)",
-    }[str(posisjon)]
+    if p not in _SIGNAL_OF_POSITION:
+        raise ValueError(f"ukjent posisjon {posisjon!r}; gyldige: {', '.join(POSITIONS)}")
+    code = _SIGNAL_OF_POSITION[p]
+    too_wide = _empty(ki_nedre) or _empty(ki_ovre) or float(ki_ovre) - float(ki_nedre) > UNCERTAIN_WIDTH
+    return "usikkert" if code == "som_landet" and too_wide else code
 
 
 __all__ = [
-    "Z95", "METHOD", "METHOD_TEXT", "normalise_region", "WILSON_TEXT", "POSITIONS", "VARIASJON_COLUMNS",
+    "Z95", "normalise_region", "POSITIONS", "SIGNALS", "UNCERTAIN_WIDTH", "VARIASJON_COLUMNS",
     "round_half_away", "wilson_interval", "add_confidence_intervals", "funnel_limits",
-    "funnel_limits_counts", "classify", "land_shares", "variasjon", "outliers",
-    "barometer_signal", "position_text",
+    "funnel_limits_counts", "classify", "land_shares", "variasjon", "outliers", "signal",
 ]

@@ -1,4 +1,4 @@
-"""Figures for comparison: the funnel plot and the trend line of the main måltall.
+"""The national overview's funnel plot (matplotlib, written as SVG: a vector figure).
 
 Figures are built with ``matplotlib.figure.Figure`` directly (Agg canvas, no pyplot state), so they
 work the same in batch runs, threads and notebooks. Colours are the Okabe-Ito colour-blind-safe
@@ -6,8 +6,9 @@ palette, and nothing is told by colour alone: every series also has its own mark
 style, and labels name it. Only published numbers are drawn: a unit whose share is hidden is left
 out (and counted in the note), never placed on an axis.
 
-Each function returns ``(figure, alt_text)``; the alt text is a Norwegian description of what the
-figure shows, for the report's ``alt`` attribute / figure caption.
+``funnel_plot`` returns ``(figure, alt_text)``; the alt text describes what the figure shows. The
+figure's words are here because they are the figure's labels; the report's sentences are in
+``kvi_core.reporting.texts``.
 """
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from kvi_core.comparison import funnel_limits, position_text
-from kvi_core.geography import LAND
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+from kvi_core.comparison import funnel_limits
+from kvi_core.reporting.texts import position_text
 
 # Okabe & Ito (2008) colour-blind-safe palette
 OKABE_ITO = {
@@ -52,27 +55,11 @@ def _kom(n: int) -> str:
     return f"{n} kommune" if n == 1 else f"{n} kommuner"
 
 
-def _years_text(years: list[int]) -> str:
-    """2020, 2021, 2022, 2024 → '2020–2022 og 2024'."""
-    ys = sorted(int(y) for y in years)
-    runs: list[list[int]] = []
-    for y in ys:
-        if runs and y == runs[-1][-1] + 1:
-            runs[-1].append(y)
-        else:
-            runs.append([y])
-    parts = [f"{r[0]}\u2013{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " og " + parts[-1]
-
-
 @lru_cache(maxsize=None)
 def _titles() -> dict[str, tuple[str, str]]:
-    try:
-        from kvi_core.specs import load_specs
+    from kvi_core.specs import load_specs
 
-        return {s.id: (s.tittel, s.kort_tittel) for s in load_specs()}
-    except Exception:  # plots must not fail because a spec directory is missing
-        return {}
+    return {s.id: (s.tittel, s.kort_tittel) for s in load_specs()}
 
 
 def indicator_title(indikator: str, short: bool = False) -> str:
@@ -91,11 +78,6 @@ def _kommunenr(code) -> str:
     return c.zfill(4) if c.isdigit() and len(c) <= 4 else c
 
 
-def _fylke_code(code) -> str:
-    c = str(code).strip().upper()
-    return "EKA" + c.zfill(2) if c.isdigit() else c
-
-
 # --- funnel plot ------------------------------------------------------------------------------
 
 def funnel_plot(
@@ -103,13 +85,13 @@ def funnel_plot(
     land_share: float | None,
     indikator: str,
     aar: int,
-    kommunenr: str,
+    kommunenr: str | None = None,
     title: str | None = None,
 ) -> tuple[Figure, str]:
     """Funnel plot of måltall 1 for all kommuner of one indicator and year, with ``kommunenr``
-    highlighted. ``land_share`` is the national share in percent (0-100), preferably unrounded
+    highlighted when given (the national overview gives none). ``land_share`` is the national share in percent (0-100), preferably unrounded
     (``100 * p0`` from ``comparison.land_shares``); the limits are ``comparison.funnel_limits``."""
-    kommunenr = _kommunenr(kommunenr)
+    kommunenr = _kommunenr(kommunenr) if kommunenr else None
     v = variasjon_df[
         (variasjon_df["indikator"] == indikator)
         & (pd.to_numeric(variasjon_df["aar"]) == int(aar))
@@ -122,15 +104,15 @@ def funnel_plot(
     n_zero = int((n == 0).sum())
     n_hidden = int((~shown).sum()) - n_zero
 
-    me = v[v["region"] == kommunenr]
-    navn = str(me["region_navn"].iloc[0]) if len(me) else kommunenr
+    me = v[v["region"] == kommunenr] if kommunenr else v.iloc[0:0]
+    navn = str(me["region_navn"].iloc[0]) if len(me) else (kommunenr or "")
     me_shown = bool(len(me)) and bool(shown[me.index].iloc[0])
-    others = v[shown & (v["region"] != kommunenr)]
+    others = v[shown & (v["region"] != kommunenr)] if kommunenr else v[shown]
 
     has_land = land_share is not None and np.isfinite(float(land_share))
     p0 = float(land_share) / 100.0 if has_land else None
 
-    fig = _new_figure(5.2)
+    fig = _new_figure(5.6)
     ax = fig.add_subplot()
     xs_shown = n[shown]
     max_n = float(xs_shown.max()) if len(xs_shown) else 10.0
@@ -152,12 +134,11 @@ def funnel_plot(
         ]
 
     pos = others["posisjon"].astype(str)
+    who = "Andre kommuner" if kommunenr else "Kommuner"
     groups = (
-        ("innenfor", pos == "innenfor", "o", OKABE_ITO["grey"], "Andre kommuner, innenfor grensene"),
-        ("over", pos.str.startswith("over"), "^", OKABE_ITO["skyblue"], "Andre kommuner over grensene"),
-        ("under", pos.str.startswith("under"), "v", OKABE_ITO["purple"], "Andre kommuner under grensene"),
-        ("uten", ~pos.isin(["innenfor"]) & ~pos.str.startswith("over") & ~pos.str.startswith("under"),
-         "s", OKABE_ITO["grey"], "Andre kommuner uten plassering"),
+        ("innenfor", pos == "innenfor", "o", OKABE_ITO["grey"], f"{who}, innenfor grensene"),
+        ("over", pos.str.startswith("over"), "^", OKABE_ITO["blue"], f"{who} over grensene"),
+        ("under", pos.str.startswith("under"), "v", OKABE_ITO["vermillion"], f"{who} under grensene"),
     )
     for _, mask, marker, colour, label in groups:
         g = others[mask.to_numpy()]
@@ -184,13 +165,17 @@ def funnel_plot(
         handles.append(Line2D([], [], ls="", marker="D", markerfacecolor=OKABE_ITO["orange"],
                               markeredgecolor="black", markersize=8, label=navn))
 
-    if not me_shown:
+    if kommunenr and not me_shown:
         why = "ingen med behov" if len(me) and bool((n[me.index] == 0).any()) else "prikket"
         ax.text(0.02, 0.97, f"{navn}: {why}, ikke vist" if len(me) else f"{kommunenr}: ikke i tabellen",
                 transform=ax.transAxes, ha="left", va="top", fontsize=9, fontweight="bold",
                 bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=OKABE_ITO["orange"], lw=1.5), zorder=6)
-    if log_x:
+    if log_x:  # plain numbers on the axis (1, 2, 5, 10, 20, 50, ...), not powers of ten
         ax.set_xscale("log")
+        ticks = [t * 10**e for e in range(0, 7) for t in (1, 2, 5) if t * 10**e <= max_n * 1.2]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: fmt_int(round(x))))
     ax.set_xlim(left=0.8 if log_x else 0, right=max_n * 1.2 if max_n > 0 else 10)
     ax.set_ylim(-2, 102)
     ax.set_xlabel("Antall personer med behov (nevner)" + (", logaritmisk skala" if log_x else ""))
@@ -198,7 +183,8 @@ def funnel_plot(
     ax.grid(True, color="#DDDDDD", lw=0.6, zorder=0)
     ax.set_title(title or f"{indicator_title(indikator, short=True)} {aar}: {navn} blant alle kommuner",
                  fontsize=11)
-    ax.legend(handles=handles, fontsize=8, loc="best", framealpha=0.9)
+    # the legend below the plot, never over the data
+    fig.legend(handles=handles, fontsize=8, loc="outside lower center", ncols=3, frameon=False)
     note = []
     if n_hidden:
         note.append(f"{_kom(n_hidden)} med prikkede tall er ikke vist.")
@@ -207,7 +193,7 @@ def funnel_plot(
     if has_land:
         note.append("Grensene er eksakte binomiske grenser (Spiegelhalter 2005) rundt landsandelen.")
     if note:
-        fig.supxlabel(textwrap.fill(" ".join(note), 130), fontsize=7.5, color="#333333")
+        ax.set_xlabel(ax.get_xlabel() + "\n" + textwrap.fill(" ".join(note), 120), fontsize=8)
 
     # --- alt text
     tittel = indicator_title(indikator)
@@ -249,142 +235,9 @@ def funnel_plot(
     elif len(me):
         why = "har ingen personer med behov" if (n[me.index] == 0).any() else "har prikkede tall"
         parts.append(f"{navn} ({kommunenr}) {why} og er derfor ikke vist i figuren.")
-    else:
+    elif kommunenr:
         parts.append(f"Kommune {kommunenr} finnes ikke i tabellen for {aar} og er ikke vist.")
     return fig, " ".join(parts)
 
 
-# --- trend plot -------------------------------------------------------------------------------
-
-def _source_name(code: str, aar: int) -> str:
-    """Name of a region code as published in ``aar`` (best effort; the code when unknown)."""
-    try:
-        from kvi_core import geography
-
-        kom = geography.kommuner(int(aar))
-        if len(code) == 4 and code.isdigit():
-            hit = kom.loc[kom["kommunenr"] == code, "kommune_navn"]
-            return f"{hit.iloc[0]} ({code})" if len(hit) else code
-        if code.startswith("EKA"):
-            hit = kom.loc[kom["fylkenr"] == code[3:], "fylke_navn"]
-            return f"{hit.iloc[0]} ({code})" if len(hit) else code
-    except Exception:
-        pass
-    return code
-
-
-def trend_plot(
-    tidsserie_df: pd.DataFrame, indikator: str, kommunenr: str, fylke_region: str
-) -> tuple[Figure, str]:
-    """Måltall 1 for the kommune, its fylke and land over the years of ``tidsserie_df``, with
-    Wilson 95 % intervals as error bars; years with a series break (``brudd``) or a hidden number
-    are gaps in the line, marked below the lines and explained in the note."""
-    kommunenr = _kommunenr(kommunenr)
-    fylke = _fylke_code(fylke_region)
-    d = tidsserie_df[
-        (tidsserie_df["indikator"] == indikator) & (pd.to_numeric(tidsserie_df["maltall"]) == 1)
-    ].copy()
-    d["region"] = d["region"].astype(str)
-    d["aar"] = pd.to_numeric(d["aar"]).astype(int)
-    years = sorted(int(y) for y in d["aar"].unique())
-    if not years:
-        raise ValueError(f"tidsserien har ingen rader for {indikator}, måltall 1")
-    series = (
-        (kommunenr, "orange", "D", "-", -0.12),
-        (fylke, "blue", "s", "--", 0.0),
-        (LAND, "black", "o", ":", 0.12),
-    )
-    # Oslo is both a kommune and a fylke: say which series is which
-    same_name = {}
-    kn = d.loc[d["region"] == kommunenr, "region_navn"].dropna()
-    fn = d.loc[d["region"] == fylke, "region_navn"].dropna()
-    if len(kn) and len(fn) and str(kn.iloc[-1]) == str(fn.iloc[-1]):
-        same_name = {kommunenr: f"{kn.iloc[-1]} (kommune)", fylke: f"{fn.iloc[-1]} (fylke)"}
-    fig = _new_figure(4.8)
-    ax = fig.add_subplot()
-    notes: list[str] = []
-    alt_values: list[str] = []
-    names: dict[str, str] = {}
-    for row, (code, col, marker, ls, dx) in enumerate(series):
-        s = d[d["region"] == code].set_index("aar").reindex(years)
-        navn = str(s["region_navn"].dropna().iloc[-1]) if s["region_navn"].notna().any() else code
-        navn = same_name.get(code, navn)
-        names[code] = navn
-        yv = pd.to_numeric(s["andel"], errors="coerce").astype(float).to_numpy()
-        lo = pd.to_numeric(s["ki_nedre"], errors="coerce").astype(float).to_numpy()
-        hi = pd.to_numeric(s["ki_ovre"], errors="coerce").astype(float).to_numpy()
-        brudd = s["brudd"].fillna(False).astype(bool).to_numpy() if "brudd" in s else np.zeros(len(years), bool)
-        prikket = s["prikket"].fillna(False).astype(bool).to_numpy() & ~brudd
-        x = np.array(years, dtype=float) + dx
-        ok = ~np.isnan(yv)
-        yerr = np.vstack([np.clip(yv - lo, 0, None), np.clip(hi - yv, 0, None)])
-        yerr = np.where(np.isnan(yerr), 0.0, yerr)
-        if ok.any():
-            ax.errorbar(
-                x[ok], yv[ok], yerr=yerr[:, ok], color=OKABE_ITO[col], marker=marker, ls="none",
-                markersize=7, markeredgecolor="black", markeredgewidth=0.6, capsize=3, lw=1.2, zorder=4,
-            )
-            # the line is drawn with NaN gaps so it never bridges a break or a hidden year
-            ax.plot(x, yv, color=OKABE_ITO[col], ls=ls, lw=1.8, zorder=3)
-        ax.plot([], [], color=OKABE_ITO[col], marker=marker, ls=ls, markeredgecolor="black", label=navn)
-        # status marks under the lines: text, not colour alone
-        ystat = 0.03 + 0.055 * (2 - row)
-        for i, yr in enumerate(years):
-            if ok[i]:
-                continue
-            tag = "brudd" if brudd[i] else ("prikket" if prikket[i] else "mangler")
-            ax.text(x[i], ystat, f"{navn[:12]}: {tag}", transform=ax.get_xaxis_transform(), ha="center",
-                    va="bottom", fontsize=6.5, color="black",
-                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=OKABE_ITO[col], lw=1.0))
-        b_years = [yr for yr, b in zip(years, brudd) if b]
-        p_years = [yr for yr, p in zip(years, prikket) if p]
-        if b_years:
-            kilder = sorted({str(k) for k in s.loc[b_years, "kilde_region"].dropna()} - {""})
-            src = ""
-            if kilder:
-                src = " (før: " + ", ".join(
-                    "+".join(_source_name(c, b_years[0]) for c in k.split("+")) for k in kilder
-                ) + ")"
-            notes.append(
-                f"Brudd i serien for {navn} {_years_text(b_years)}: regionen hadde en annen avgrensning{src}, "
-                "så tallet kan ikke sammenlignes og er ikke vist."
-            )
-            # a vertical separator after the last break year that is followed by a comparable year
-            last = max(b_years)
-            if any(yr > last and okk for yr, okk in zip(years, ok)):
-                ax.axvline(last + 0.5, color="#555555", ls=(0, (4, 3)), lw=1.0, zorder=1, gid="brudd")
-                ax.text(last + 0.52, 0.98 - 0.05 * row, f"brudd ({navn})", transform=ax.get_xaxis_transform(),
-                        fontsize=7, va="top", ha="left", color="#333333")
-        if p_years:
-            notes.append(f"{navn} {_years_text(p_years)}: prikket (skjult av personvernhensyn).")
-        vals = [
-            f"{yr} {fmt_pct(v)}" if not np.isnan(v) else f"{yr} {'brudd' if b else ('prikket' if p else 'mangler')}"
-            for yr, v, b, p in zip(years, yv, brudd, prikket)
-        ]
-        alt_values.append(f"{navn}: " + ", ".join(vals) + ".")
-
-    ax.set_xticks(years)
-    ax.set_xticklabels([str(y) for y in years])
-    if years:
-        ax.set_xlim(years[0] - 0.6, years[-1] + 0.6)
-    ax.set_ylim(0, 105)
-    ax.set_ylabel("Andel med innfridd behov (%)")
-    ax.grid(True, axis="y", color="#DDDDDD", lw=0.6, zorder=0)
-    ax.set_title(f"{indicator_title(indikator, short=True)}: {names[kommunenr]}, {names[fylke]} og landet",
-                 fontsize=11)
-    ax.legend(fontsize=8, loc="upper left", framealpha=0.9, ncols=3)
-    foot = ["Feilstolpene viser 95 % konfidensintervall (Wilson)."] + notes
-    fig.supxlabel("\n".join(textwrap.fill(t, 130) for t in foot), fontsize=7.5, color="#333333")
-
-    span = f"{years[0]}\u2013{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "")
-    alt = (
-        f"Linjediagram over andelen med innfridd behov (måltall 1) for «{indicator_title(indikator)}» i "
-        f"{names[kommunenr]} ({kommunenr}), {names[fylke]} og hele landet, {span}, med 95 % "
-        "konfidensintervall (Wilson) som feilstolper. " + " ".join(alt_values)
-    )
-    if notes:
-        alt += " " + " ".join(notes)
-    return fig, alt
-
-
-__all__ = ["OKABE_ITO", "funnel_plot", "trend_plot", "indicator_title", "fmt_pct"]
+__all__ = ["OKABE_ITO", "funnel_plot", "indicator_title"]

@@ -11,9 +11,13 @@ import pyarrow.compute as pc
 
 from kvi_core.geography import RESIDUAL_SUFFIX
 from kvi_core.intake import arrow_of
-from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS, IndicatorSpec
-
-TOTAL = "nevner"  # the kategori label of the cell that sums the four categories
+from kvi_core.specs import (
+    AGE_GROUPS,
+    CATEGORIES,
+    INNER_AGE_GROUPS,
+    TOTAL,
+    IndicatorSpec,
+)
 
 
 def age_group_index(alder: np.ndarray) -> np.ndarray:

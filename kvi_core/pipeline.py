@@ -56,8 +56,8 @@ def year_cells(
     inner = inner_counts(persons, spec, pos, geo.unit_codes, excluded)
     if not suppressed:
         return aggregate(inner, geo.members)
-    from kvi_core.audit import audit_cells
-    from kvi_core.suppression import suppress
+    from kvi_core.disclosure.intervals import audit_cells
+    from kvi_core.disclosure.suppression import suppress
 
     cells = suppress(inner, geo.members, threshold=threshold)
     published = cells.assign(antall=cells["antall"].where(~cells["hidden"]))

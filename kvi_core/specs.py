@@ -1,23 +1,21 @@
-"""Indicator specifications, read from ``params/indicators/*.toml``.
+"""Indicator specifications, read from ``params/indicators/*.toml`` (a package resource, see resources.py).
 
 A new indicator is a new spec file; nothing in the code names an indicator.
 """
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from kvi_core.resources import params_dir
+
 AGE_GROUPS = ("alle", "0-17", "18-66", "67+")
 INNER_AGE_GROUPS = AGE_GROUPS[1:]
 CATEGORIES = ("innfridd", "delvis", "ikke_innfridd", "uten_rapportering")
-
-
-def params_dir() -> Path:
-    """``params/`` of this checkout, or ``$KVI_PARAMS``."""
-    env = os.environ.get("KVI_PARAMS")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "params"
+ALL_AGES = AGE_GROUPS[0]  # "alle"
+TOTAL = "nevner"  # the kategori label of the cell that sums the four categories
+KATEGORIER = (*CATEGORIES, TOTAL)  # every kategori of a published cell
 
 
 def maltall(kategori: str, aldersgruppe: str) -> int:

@@ -11,10 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from kvi_core.audit import audit_cells, audit_directory, print_audit
-from kvi_core.output import share_percent
+from kvi_core.disclosure.audit_command import audit_directory, print_audit
+from kvi_core.disclosure.intervals import audit_cells
 from kvi_core.errors import KviInputError
 from kvi_core.indicators import aggregate
+from kvi_core.output import share_percent
 from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS
 
 KAT = (*CATEGORIES, "nevner")
@@ -262,7 +263,7 @@ def test_audit_directory_finds_and_reports(tmp_path):
 
 def test_audit_directory_safe_and_cli_exit_codes(tmp_path):
     from kvi_core.cli import main
-    from kvi_core.suppression import suppress
+    from kvi_core.disclosure.suppression import suppress
 
     m = geo(KOM)
     inner = inner_counts(m, {("0101", "18-66", "delvis"): 3, ("0102", "0-17", "innfridd"): 1}, default=big)

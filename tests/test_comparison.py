@@ -11,11 +11,11 @@ from statsmodels.stats.proportion import proportion_confint
 
 from published_rows import frame, published_row
 from kvi_core.comparison import (
-    METHOD_TEXT,
     POSITIONS,
+    UNCERTAIN_WIDTH,
     VARIASJON_COLUMNS,
     add_confidence_intervals,
-    barometer_signal,
+    signal,
     classify,
     funnel_limits,
     funnel_limits_counts,
@@ -170,6 +170,8 @@ def test_classification_equals_exact_one_sided_binomial_tests():
 
 
 def test_method_text_names_the_method():
+    from kvi_core.reporting.texts import METHOD_TEXT
+
     assert "eksakte binomiske" in METHOD_TEXT and "Spiegelhalter" in METHOD_TEXT
     assert "99,8 %" in METHOD_TEXT and "95 %" in METHOD_TEXT
 
@@ -295,18 +297,35 @@ def test_outliers_lists_units_outside_998():
     assert sorted(o95["region"]) == ["1103", "1106", "1108", "1112", "1114", "EKA11"]
 
 
-def test_barometer_signal():
-    assert barometer_signal("over_95") == ("▲", "høyere enn landet")
-    assert barometer_signal("over_998") == ("▲", "høyere enn landet")
-    assert barometer_signal("innenfor") == ("●", "som landet")
-    assert barometer_signal("under_95") == ("▼", "lavere enn landet")
-    assert barometer_signal("under_998") == ("▼", "lavere enn landet")
+def test_one_signal_rule():
+    assert signal("over_998", 100, 80.0, 95.0) == "tydelig_hoyere"
+    assert signal("over_95", 100, 70.0, 85.0) == "hoyere"
+    assert signal("under_95", 100, 40.0, 55.0) == "lavere"
+    assert signal("under_998", 100, 20.0, 35.0) == "tydelig_lavere"
+    assert signal("innenfor", 100, 50.0, 50.0 + UNCERTAIN_WIDTH) == "som_landet"
+    # 12 persons, interval 32-81 %: "som landet" would really mean "we cannot tell"
+    assert signal("innenfor", 12, 32.0, 81.0) == "usikkert"
+    assert signal("innenfor", 100, 50.0, 50.1 + UNCERTAIN_WIDTH) == "usikkert"
+    assert signal("over_95", 12, 32.0, 95.0) == "hoyere"  # a wide interval outside the limits still says it
     for empty in (None, np.nan, "", pd.NA):
-        assert barometer_signal(empty)[1] == "ikke vist (prikket)"
-    assert barometer_signal(np.nan, nevner=0)[1] == "ingen med behov"
-    assert barometer_signal(np.nan, nevner=pd.NA)[1] == "ikke vist (prikket)"
+        assert signal(empty) == "skjult"
+    assert signal(np.nan, nevner=0) == "ingen"
+    assert signal(np.nan, nevner=pd.NA) == "skjult"
     with pytest.raises(ValueError):
-        barometer_signal("rart")
+        signal("rart")
+
+
+def test_variasjon_signal_column_follows_the_rule():
+    t = constructed_table()
+    v = variasjon(t)
+    ki = add_confidence_intervals(t)
+    ki = ki[(ki["maltall"] == 1) & ki["niva"].isin(["kommune", "fylke"])]
+    ki = ki.set_index(["indikator", "aar", "region"])
+    for r in v.to_dict("records"):
+        key = (r["indikator"], r["aar"], r["region"])
+        lo, hi = ki.loc[key, "ki_nedre"], ki.loc[key, "ki_ovre"]
+        assert r["signal"] == signal(r["posisjon"], r["nevner"], lo, hi)
+    assert v["signal"].notna().all()
 
 
 def test_z95_literal_is_the_normal_quantile():

@@ -1,4 +1,4 @@
-"""Funnel and trend figures: they build, say what they show, and never draw a hidden number."""
+"""The funnel plot: it builds, says what it shows, and never draws a hidden number."""
 from __future__ import annotations
 
 import io
@@ -12,8 +12,7 @@ from matplotlib.figure import Figure
 from published_rows import frame, published_row
 from kvi_core import geography
 from kvi_core.comparison import add_confidence_intervals, variasjon
-from kvi_core.comparison_plots import funnel_plot, trend_plot
-from kvi_core.timeseries import tidsserie
+from kvi_core.comparison_plots import funnel_plot
 
 
 
@@ -99,71 +98,14 @@ def test_funnel_plot_without_land_share():
     render(fig)
 
 
-def trend_table() -> pd.DataFrame:
-    rows = []
-    for y in range(2020, 2025):
-        rows.append(row(y, "land", "EAK", 6000 + y % 10, 10000, "Hele landet"))
-        if y < 2024:
-            rows.append(row(y, "kommune", "3001", None if y == 2022 else 20 + y % 10, 31, "Halden"))
-            rows.append(row(y, "fylke", "EKA30", 900, 1500, "Viken"))
-            rows.append(row(y, "kommune", "1507", 77, 100, "Ålesund"))
-        else:
-            rows.append(row(y, "kommune", "3101", 25, 33, "Halden"))
-            rows.append(row(y, "fylke", "EKA31", 300, 500, "Østfold"))
-            rows.append(row(y, "kommune", "1580", 12, 20, "Haram"))
-            rows.append(row(y, "kommune", "1508", 50, 80, "Ålesund"))
-        rows.append(row(y, "fylke", "EKA15", 400, 600, "Møre og Romsdal"))
-    return as_table(rows)
-
-
-@pytest.fixture(scope="module")
-def ts() -> pd.DataFrame:
-    members = pd.concat(
-        [geography.membership(y, geography.demo_kostra_grouping(y)).assign(aar=y) for y in range(2020, 2025)],
-        ignore_index=True,
-    )
-    return tidsserie(trend_table(), members)
-
-
-def errorbar_points(fig: Figure) -> set[tuple[float, float]]:
-    out = set()
-    for line in fig.axes[0].lines:
-        if line.get_marker() in ("_", "|") or line.get_gid() == "brudd":  # caps and break lines
-            continue
-        for x, y in zip(line.get_xdata(), line.get_ydata()):
-            if not (np.isnan(float(x)) or np.isnan(float(y))):
-                out.add((round(float(x)), float(y)))
-    return out
-
-
-def test_trend_plot_halden_marks_fylke_break_and_hidden_year(ts):
-    fig, alt = trend_plot(ts, "arbeid_utdanning_bistand", "3101", "EKA31")
-    assert render(fig)[:4] == b"\x89PNG"
-    assert "Halden" in alt and "3101" in alt and "Østfold" in alt and "hele landet" in alt
-    assert "2022 prikket" in alt
-    assert "Brudd i serien for Østfold 2020\u20132023" in alt and "Viken" in alt
-    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
-    assert "brudd" in texts and "prikket" in texts
-    foot = fig.get_supxlabel()
-    assert "Brudd i serien" in foot and "Wilson" in foot
-    # drawn values are exactly the published, comparable ones
-    published = ts[(ts["maltall"] == 1) & ts["region"].isin(["3101", "EKA31", "EAK"]) & ts["andel"].notna()]
-    drawn = errorbar_points(fig)
-    assert {(int(a), float(v)) for a, v in zip(published["aar"], published["andel"])} == drawn
-    halden_2022 = ts[(ts["region"] == "3101") & (ts["aar"] == 2022) & (ts["maltall"] == 1)].iloc[0]
-    assert pd.isna(halden_2022["andel"])
-    assert all(2020 <= x <= 2024 for x, _ in drawn)
-
-
-def test_trend_plot_split_kommune(ts):
-    fig, alt = trend_plot(ts, "arbeid_utdanning_bistand", "1580", "15")
-    assert "Haram" in alt and "1580" in alt
-    assert "Brudd i serien for Haram 2020\u20132023" in alt and "Ålesund (1507)" in alt
-    drawn = errorbar_points(fig)
-    assert not any(x < 2024 and y == 77.0 for x, y in drawn)  # old Ålesund's share is not Haram's
-    render(fig)
-
-
-def test_trend_plot_unknown_indicator(ts):
-    with pytest.raises(ValueError):
-        trend_plot(ts, "finnes_ikke", "3101", "EKA31")
+def test_national_funnel_highlights_no_kommune_is_vector_and_keeps_the_legend_off_the_data():
+    v = variasjon(funnel_table())
+    fig, alt = funnel_plot(v, 60.0, "arbeid_utdanning_bistand", 2024, None)
+    assert "ikke i tabellen" not in alt and "uthevet" not in alt
+    assert not fig.axes[0].texts  # no "not in the table" box for a kommune that was never asked for
+    assert fig.axes[0].get_legend() is None and fig.legends  # the legend is the figure's, outside the axes
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg")
+    assert buf.getvalue().lstrip().startswith(b"<?xml")
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert fig.axes[0].get_xscale() == "log" and "10" in labels and "100" in labels  # not 10^1, 10^2

@@ -218,9 +218,14 @@ def test_html_is_accessible_and_has_no_code(run, k):
     assert p.imgs, "figures are there"
     for img in p.imgs:
         assert len(img.get("alt", "")) > 40, img.get("src", "")[:60]
-    assert len(p.tables) >= 1 + 2 * 4  # barometer, and per indicator the comparison and the 16 måltall
+    assert p.tables[0]["caption"].startswith("Tallene bak figuren")  # the numbers behind the barometer
     assert all(t["caption"] for t in p.tables)
-    assert "<th" in html
+    assert '<th scope="row">' in html and '<th scope="col"' in html
+    assert html.count("<main") == 1 and "</main>" in html
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)[:5]
+    assert re.search(r"<td[^>]*>\s*:\s*</td>", html) is None  # every hidden cell is <abbr title="skjult">
+    assert "<details>" in html  # the 16 måltall tables fold away
     levels = {h[0] for h in p.headings}
     assert {"h1", "h2"} <= levels
     for code in ("KommuneRapport", "import ", "vis_indikatorer", "papermill", "resultater ="):
@@ -233,7 +238,8 @@ def test_report_says_what_it_must(run):
         assert spec.definisjon.split(".")[0] in html
         assert spec.feilkilder[:60] in html
     for needle in ("Syntetiske data", "IKKE SSBs offisielle KOSTRA-gruppering", "1 til 4", "«:»",
-                   "Sjekksum (SHA-256)", "Slik leser du barometeret", "Bydeler", "uten rapportering"):
+                   "Sjekksum (SHA-256)", "Slik leser du figuren", "Bydeler", "uten rapportering",
+                   "består av de samme personene som Oslo", "usikkert"):
         assert needle in html, needle
 
 
@@ -270,12 +276,19 @@ def test_hidden_cells_show_colon_and_never_their_true_value(run, raw, k):
     pub = _published(run)
     true = pd.read_csv(raw / "indikatorer_uprikket.csv", dtype={"region": str})
     true = true[(true["aar"] == AAR) & (true["region"] == k)].set_index(["indikator", "maltall"])
-    tables = [t for t in _parse(run["year"] / f"kommunerapport_{k}.html").tables
-              if t["caption"].startswith("Alle 16 måltall")]
+    html = _text(run["year"] / f"kommunerapport_{k}.html")
+    tables = {t["caption"].split(":")[0]: t for t in _parse(run["year"] / f"kommunerapport_{k}.html").tables
+              if "alle 16 måltall" in t["caption"]}
     specs = load_specs()
-    assert len(tables) == len(specs)
     checked_hidden = 0
-    for spec, tab in zip(specs, tables):
+    for spec in specs:
+        if spec.kort_tittel not in tables:  # a table of only hidden cells and zeros is one sentence
+            mine = pub[(pub["indikator"] == spec.id) & (pub["region"] == k)]
+            assert (mine["prikket"] | (mine["antall"] == 0)).all(), spec.id
+            checked_hidden += int(mine["prikket"].sum())
+            assert f"{spec.kort_tittel}:** alle 16 måltall" in html or f"{spec.kort_tittel}:</strong>" in html
+            continue
+        tab = tables[spec.kort_tittel]
         rows = {int(r[0]): r for r in tab["rows"][1:]}
         assert sorted(rows) == list(range(1, 17))
         mine = pub[(pub["indikator"] == spec.id) & (pub["region"] == k)].set_index("maltall")
@@ -357,7 +370,7 @@ def test_pandoc_path_reads_a_notebook_like_quarto(tmp_path):
     assert "<table" in html and "HTMLCELLE" in html
     assert "HTMLCELLE" in typ and "table(" in typ  # the HTML-only table reaches the PDF as a table
     assert '<html xmlns="http://www.w3.org/1999/xhtml" lang="nb"' in html
-    assert 'paper: "a4"' in typ and 'lang: "nb"' in typ and "breakable: true" in typ
+    assert 'paper: "a4"' in typ and 'lang: "nb"' in typ and "breakable: false" in typ
     render.typst_pdf(tmp_path / "a.typ", tmp_path / "a.pdf")
     if HAS_PDFTOTEXT:
         assert "Prøve Unjárga" in _pdf_text(tmp_path / "a.pdf")
@@ -424,13 +437,15 @@ def test_national_overview_has_levels_variation_and_outlier_list(run):
     html = _text(path)
     p = _parse(path)
     heads = [h[1] for h in p.headings]
-    for h in ("Hele landet", "Variasjon mellom kommuner", "Kommuner og fylker utenfor 99,8 %-grensene", "Fylker",
-              "KOSTRA-grupper", "Om tallene"):
+    for h in ("Utviklingen i landet", "Variasjon mellom kommuner", "Kommuner og fylker tydelig over eller under landet",
+              "Fylker", "KOSTRA-grupper", "Om tallene", "Vedlegg: alle måltall for landet"):
         assert h in heads, h
     assert "Politiske aktører blir varslet" in html
     assert "IKKE SSBs offisielle KOSTRA-gruppering" in html
     for img in p.imgs:
         assert len(img.get("alt", "")) > 40 and "0000" not in img["alt"]
+    assert all(img["src"].startswith("data:image/svg+xml") for img in p.imgs)  # vector figures
+    assert "og 64 til" not in html and "Og " not in html  # the outlier list is complete, not cut off
     fylker = next(t for t in p.tables if t["caption"].startswith("Andel med behovet innfridd (personer med behov), fylker"))
     assert len(fylker["rows"]) == 1 + 15  # header + the 15 fylker of 2024
 
@@ -456,3 +471,71 @@ def test_cli_with_relative_out_folder_like_make_reports(extract, tmp_path, monke
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     assert (tmp_path / "rel" / "output" / str(AAR) / f"kommunerapport_{SMALL}.pdf").exists()
+
+
+# --- layout of the PDF (pdftotext -layout) --------------------------------------------------------
+
+def _pages(path: Path) -> list[list[str]]:
+    """Each page's non-empty lines, without the page number footer."""
+    pages = _pdf_text(path).split("\f")
+    out = [[ln.strip() for ln in p.splitlines() if ln.strip() and not re.fullmatch(r"Side \d+ av \d+", ln.strip())]
+           for p in pages]
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+@pytest.mark.skipif(not HAS_PDFTOTEXT, reason="pdftotext (poppler-utils) is not installed")
+@pytest.mark.parametrize("k", KOMMUNER)
+def test_pdf_layout_main_body_at_most_four_pages_no_lonely_footer_no_parted_caption(run, k):
+    pages = _pages(run["year"] / f"kommunerapport_{k}.pdf")
+    starts = [i for i, p in enumerate(pages) if any(ln in ("Bydeler", "Om indikatorene") for ln in p)]
+    assert starts, "the reference part starts with a heading"
+    first = pages[starts[0]]
+    heading = next(i for i, ln in enumerate(first) if ln in ("Bydeler", "Om indikatorene"))
+    main_pages = starts[0] + (1 if heading > 0 else 0)
+    assert main_pages <= 4, f"main body of {k} runs over {main_pages} pages"
+    assert len(pages[-1]) >= 4, f"the last page of {k} holds only: {pages[-1]}"
+    for n, p in enumerate(pages):
+        assert not re.match(r"(Tabell|Figur) \d+:", p[-1]), f"page {n + 1} of {k} ends with a caption: {p[-1]}"
+
+
+def test_index_groups_by_fylke_searches_and_links_the_data(run):
+    html = _text(run["year"] / "index.html")
+    assert html.index("Nasjonal oversikt") < html.index("Kommunerapporter etter fylke")
+    assert '<input type="search" id="sok"' in html and '<label for="sok">' in html and 'aria-live="polite"' in html
+    assert "<main>" in html and "http://" not in html.replace('"http://www.w3.org', "") and "https://" not in html
+    assert re.search(r'<h3 id="fylke-\d+">Oslo</h3>', html)
+    assert 'href="../tabeller/indikatorer.csv"' in html and 'href="../tabeller/variasjon.csv"' in html
+    assert "avvist" not in html
+    for k in KOMMUNER:
+        assert f'href="kommunerapport_{k}.html"' in html
+
+
+# --- WCAG 2.1 AA with axe-core in headless chromium ------------------------------------------------
+
+AXE_SCRIPT = REPO / "tests" / "a11y" / "axe_check.mjs"
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+HAS_AXE = (shutil.which("node") is not None and CHROMIUM is not None
+           and (REPO / "node_modules" / "axe-core").is_dir() and (REPO / "node_modules" / "puppeteer-core").is_dir())
+
+
+def _axe(files: list[Path]) -> dict:
+    env = dict(__import__("os").environ, KVI_CHROMIUM=CHROMIUM)
+    r = subprocess.run(["node", str(AXE_SCRIPT)] + [str(f) for f in files], capture_output=True, text=True,
+                       timeout=300, cwd=REPO, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout)
+
+
+@pytest.mark.skipif(not HAS_AXE, reason="node, chromium or node_modules (npm ci) missing")
+def test_axe_core_finds_no_wcag_aa_violations(run, tmp_path):
+    bad = tmp_path / "kontroll.html"  # the check itself can fail: a page with known violations
+    bad.write_text('<!DOCTYPE html><html><head><title>x</title></head><body><img src="a.png">'
+                   '<p style="color:#aaaaaa">lys tekst</p></body></html>', encoding="utf-8")
+    files = [run["year"] / f"kommunerapport_{LARGE}.html", run["year"] / f"kommunerapport_{ONE}.html",
+             run["year"] / "nasjonal_oversikt.html", run["year"] / "index.html", bad]
+    found = _axe(files)
+    control = {v["id"] for v in found.pop(str(bad))}
+    assert {"html-has-lang", "image-alt", "color-contrast"} <= control, control
+    assert found == {str(f): [] for f in files[:-1]}

@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_audit import big, found, geo, hide_small, inner_counts, reference_pinned  # noqa: E402
 
-from kvi_core.audit import LinearTable, Layout, audit_cells  # noqa: E402
+from kvi_core.disclosure.intervals import audit_cells  # noqa: E402
+from kvi_core.disclosure.model import Layout, LinearTable  # noqa: E402
 from kvi_core.indicators import aggregate  # noqa: E402
 from kvi_core.specs import AGE_GROUPS, CATEGORIES  # noqa: E402
-from kvi_core.suppression import _preference, gauss_secondary, inner_vector, published_cells, suppress  # noqa: E402
+from kvi_core.disclosure.suppression import _preference, gauss_secondary, inner_vector, published_cells, suppress  # noqa: E402
 
 KOM = {"0101": ("EKA01", "EKG01"), "0102": ("EKA01", "EKG01"), "0103": ("EKA01", "EKG02"),
        "0201": ("EKA02", "EKG02")}
@@ -285,7 +286,7 @@ PATTERN_SCRIPT = """
 import hashlib, numpy as np
 from kvi_core import geography
 from kvi_core.specs import CATEGORIES, INNER_AGE_GROUPS
-from kvi_core.suppression import suppress
+from kvi_core.disclosure.suppression import suppress
 import pandas as pd
 m = geography.membership(2024, geography.demo_kostra_grouping(2024), ["030101", "030102", "030103"])
 kom = geography.kommuner(2024)

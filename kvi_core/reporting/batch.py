@@ -28,16 +28,15 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from html import escape
 from pathlib import Path
 
-from kvi_core import __version__
 from kvi_core.errors import Interrupted
 from kvi_core.output import write_text
 from kvi_core.pipeline import sha256 as sha256_file
 from kvi_core.publish import PUBLISHED_FILES
 from kvi_core.reporting import jobs as jobs_mod
 from kvi_core.reporting import manifest, pool, tables
+from kvi_core.reporting.index import write_index
 
 RESULTS_DIR = tables.RESULTS_DIR
 WORK_DIR = pool.WORK_DIR
@@ -46,67 +45,6 @@ Job = jobs_mod.Job
 plan = jobs_mod.plan
 ensure_results = tables.ensure_results
 code_sha = tables.code_sha
-
-
-# --- the index (the reports helper moves this to kvi_core/reporting/index.py) ---------------------
-
-def write_index(year_dir: Path, aar: int, manifest: dict, kommuner: list[dict], meta: dict) -> Path:
-    from kvi_core.reporting.content import TITLE, synthetic_notice
-
-    reports = manifest.get("rapporter", {})
-
-    def links(jid: str, label: str) -> str:
-        e = reports.get(jid)
-        if not e or e.get("status") != "ok":
-            return '<td colspan="2">mangler (se manifest.json)</td>'
-        f = e["filer"]
-        return (f'<td><a href="{escape(f["html"]["fil"])}" aria-label="{escape(label)}, HTML">HTML</a></td>'
-                f'<td><a href="{escape(f["pdf"]["fil"])}" aria-label="{escape(label)}, PDF">PDF</a></td>')
-
-    rows = "\n".join(
-        f'<tr><td>{escape(k["kommunenr"])}</td><td>{escape(k["navn"])}</td><td>{escape(k["fylke"])}</td>'
-        f'{links(k["kommunenr"], k["navn"])}</tr>'
-        for k in kommuner
-    )
-    notice = synthetic_notice(meta).replace("**", "").replace("denne rapporten", "disse rapportene")
-    kostra = (meta.get("kostragruppering") or {}).get("merknad", "")
-    html = f"""<!DOCTYPE html>
-<html lang="nb">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(TITLE)} {aar}: rapporter</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; line-height: 1.5; }}
-table {{ border-collapse: collapse; }} th, td {{ padding: .2em .7em; border-bottom: 1px solid #ccc; text-align: left; }}
-thead th {{ border-bottom: 2px solid #333; }} .merknad {{ border-left: 4px solid #999; padding-left: 1em; }}
-</style>
-</head>
-<body>
-<header><h1>{escape(TITLE)} {aar}</h1></header>
-<main>
-{f'<p class="merknad"><strong>{escape(notice)}</strong></p>' if notice else ''}
-<h2>Nasjonal oversikt</h2>
-<table><caption>Landet, fylker, KOSTRA-grupper og variasjon mellom kommuner</caption>
-<thead><tr><th scope="col">Rapport</th><th scope="col">HTML</th><th scope="col">PDF</th></tr></thead>
-<tbody><tr><td>Nasjonal oversikt {aar}</td>{links(NATIONAL, f"Nasjonal oversikt {aar}")}</tr></tbody></table>
-<h2>Kommunerapporter</h2>
-<table><caption>Én rapport per kommune ({len(kommuner)} kommuner)</caption>
-<thead><tr><th scope="col">Kommunenr.</th><th scope="col">Kommune</th><th scope="col">Fylke</th>
-<th scope="col">HTML</th><th scope="col">PDF</th></tr></thead>
-<tbody>
-{rows}
-</tbody></table>
-<p>{escape(kostra)}</p>
-</main>
-<footer><p>Laget {escape(manifest.get("generert", ""))} med kvi {escape(__version__)}.
-Sjekksummer og versjoner: <a href="manifest.json">manifest.json</a>.</p></footer>
-</body>
-</html>
-"""
-    path = year_dir / "index.html"
-    write_text(html, path)
-    return path
 
 
 # --- entry point -----------------------------------------------------------------------------
@@ -227,7 +165,7 @@ def _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold,
     finally:  # also when interrupted: the manifest and the index show what is finished
         final = record.save()
         shutil.rmtree(year_dir / WORK_DIR, ignore_errors=True)
-        index = write_index(year_dir, aar, final, kommune_list, meta)
+        index = write_index(year_dir, aar, final, kommune_list, meta, NATIONAL, results_dir, write_text)
     elapsed = time.perf_counter() - started
     log(f"kvi: {record.stats['laget']} rapporter laget, {skipped} uendret, {len(failures)} feilet "
         f"på {elapsed:.1f} s; oversikt: {index}")

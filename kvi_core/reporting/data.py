@@ -24,7 +24,8 @@ from kvi_core.publish import (  # the one list of published files
 )
 
 # Read as text so that codes such as "0301" keep their leading zero.
-_TEXT_COLUMNS = {"region": str, "kilde_region": str, "unit": str, "region_navn": str, "posisjon": str}
+_TEXT_COLUMNS = {"region": str, "kilde_region": str, "unit": str, "region_navn": str, "posisjon": str,
+                 "periode": str, "signal": str}
 
 _CACHE: dict[tuple, object] = {}
 
@@ -89,6 +90,7 @@ class YearView:
     regions: pd.DataFrame  # niva, region, region_navn
     members: pd.DataFrame  # unit, niva, region, region_navn (regioner.csv for this year)
     variasjon: pd.DataFrame
+    periode: str | None = None  # "2022-2024" for a three-year view
     _parents: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def region_rows(self, region: str) -> pd.DataFrame:
@@ -148,6 +150,8 @@ class Results:
         self.members_all: pd.DataFrame = _cached(_published(self.folder, "regioner.csv"), _read_csv)
         self._variasjon_path = _published(self.folder, "variasjon.csv")
         self._tidsserie_path = _published(self.folder, "tidsserie.csv")
+        self._three_paths = [_published(self.folder, n) for n in ("indikatorer_3ar.parquet", "indikatorer_3ar.csv")]
+        self._variasjon3_path = _published(self.folder, "variasjon_3ar.csv")
 
     @property
     def years(self) -> list[int]:
@@ -181,6 +185,31 @@ class Results:
             hit = _CACHE[key] = ts.reset_index(drop=True)
         return hit
 
+    def three_year(self, aar: int) -> YearView | None:
+        """The three-year figures (contract §8) for the period ending in ``aar``, or None when the
+        folder has none for it (fewer than three years of input)."""
+        source = next((p for p in self._three_paths if p.exists()), None)
+        if source is None:
+            return None
+        table = _cached(source, _read_indikatorer)
+        key = ("three_year", str(self.folder), id(table), id(self.members_all), int(aar))
+        hit = _CACHE.get(key)
+        if hit is None:
+            t = table[table["aar"] == int(aar)]
+            if t.empty:
+                return None
+            for old in [k for k in _CACHE if k[:2] == key[:2] and k[-1] == int(aar)]:
+                del _CACHE[old]
+            v = _cached(self._variasjon3_path, _read_csv) if self._variasjon3_path.exists() else self.variasjon.iloc[0:0]
+            v = v[v["aar"].astype(int) == int(aar)] if len(v) else v
+            by_region = {str(k): g for k, g in t.groupby("region", sort=False)}
+            regions = t.drop_duplicates("region")[["niva", "region", "region_navn"]].reset_index(drop=True)
+            members = self.members_all[self.members_all["aar"].astype(int) == int(aar)]
+            periode = str(t["periode"].iloc[0]) if "periode" in t else f"{int(aar) - 2}-{int(aar)}"
+            hit = _CACHE[key] = YearView(int(aar), by_region, regions, members.reset_index(drop=True),
+                                         v.reset_index(drop=True), periode)
+        return hit
+
     def year(self, aar: int) -> YearView:
         aar = int(aar)
         if aar not in self.years:
@@ -204,7 +233,3 @@ class Results:
                 del _CACHE[old]
             hit = _CACHE[key] = build(None)
         return hit
-
-
-def load(folder: str | Path) -> Results:
-    return Results(folder)

@@ -25,8 +25,9 @@ from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
+from kvi_core.resources import IMPORT_ROOT
+
 ENGINE_NAME = "kvi-reused-kernel"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,18 @@ class ReusedKernelEngine(NBClientEngine):
 papermill_engines.register(ENGINE_NAME, ReusedKernelEngine)
 
 
+# No history file; and SVG figures with ids derived from their content instead of a random salt,
+# so that the same figure is the same bytes in every run (their date comes from SOURCE_DATE_EPOCH).
+KERNEL_ARGUMENTS = [
+    "--HistoryManager.hist_file=:memory:",
+    "--IPKernelApp.exec_lines=import matplotlib; matplotlib.rcParams['svg.hashsalt'] = 'kvi'",
+]
+
+
 def kernel_env() -> dict[str, str]:
     env = dict(os.environ)
     env["MPLBACKEND"] = "Agg"
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(IMPORT_ROOT), env.get("PYTHONPATH", "")) if p)
     env.pop("JPY_PARENT_PID", None)
     return env
 
@@ -87,9 +96,7 @@ class Kernel:
         for attempt in range(self.tries):
             km = self._manager(attempt)
             try:
-                run_sync(km.start_kernel)(
-                    extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=self.cwd, env=kernel_env()
-                )
+                run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=self.cwd, env=kernel_env())
                 kc = km.client()
                 kc.start_channels()
                 try:

@@ -9,10 +9,8 @@ from kvi_core import __version__
 from kvi_core.errors import KviInputError
 from kvi_core.pipeline import sha256 as sha256_file
 from kvi_core.publish import PUBLISHED_FILES
-from kvi_core.reporting.tables import NOTEBOOKS, _sha_json, code_sha
-
-KOMMUNE_NOTEBOOK = NOTEBOOKS / "kommunerapport.ipynb"
-NATIONAL_NOTEBOOK = NOTEBOOKS / "nasjonal_oversikt.ipynb"
+from kvi_core.reporting.tables import _sha_json, code_sha
+from kvi_core.resources import KOMMUNE_NOTEBOOK, NATIONAL_NOTEBOOK
 NATIONAL = "nasjonal"
 
 
@@ -30,7 +28,7 @@ class Job:
 def plan(results_dir: Path, aar: int, kommuner: list[str] | None, year_dir: Path) -> tuple[list[Job], list[dict], dict]:
     """All report jobs (national overview first), the kommune list for the index, and the
     results' metadata."""
-    from kvi_core.reporting import content, render
+    from kvi_core.reporting import render, texts
     from kvi_core.reporting.data import Results
 
     res = Results(results_dir)
@@ -58,11 +56,11 @@ def plan(results_dir: Path, aar: int, kommuner: list[str] | None, year_dir: Path
     }
     common = {"aar": aar, "resultater": str(results_dir), "vis_tittel": False}
     jobs = [Job(NATIONAL, "Hele landet", str(NATIONAL_NOTEBOOK), dict(common),
-                {"title": content.national_title(aar), "subtitle": "Nasjonal oversikt"},
+                {"title": texts.national_title(aar), "subtitle": "Nasjonal oversikt"},
                 stem="nasjonal_oversikt")]
     for k in wanted:
         jobs.append(Job(k["kommunenr"], k["navn"], str(KOMMUNE_NOTEBOOK), dict(common, kommunenr=k["kommunenr"]),
-                        {"title": content.kommune_title(k["navn"], k["kommunenr"], aar), "subtitle": "Kommunerapport"},
+                        {"title": texts.kommune_title(k["navn"], k["kommunenr"], aar), "subtitle": "Kommunerapport"},
                         stem=f"kommunerapport_{k['kommunenr']}"))
     for j in jobs:
         j.key = _sha_json(dict(base, id=j.id, notebook=Path(j.notebook).name, front_matter=j.front_matter))

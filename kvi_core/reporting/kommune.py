@@ -1,7 +1,12 @@
 """Content of the kommune report (``notebooks/kommunerapport.ipynb``).
 
-The notebook only creates a :class:`KommuneRapport` and shows its parts; every table, figure and
-sentence is made here, from the published files (``kvi_core.reporting.data``).
+The notebook only creates a :class:`KommuneRapport` and shows its parts; every table and figure is
+made here, from the published files (``kvi_core.reporting.data``), with the words of ``texts``.
+
+Layout (issue 12): page 1 is the barometer figure, three to four plain sentences and the numbers
+behind the figure; then one short section per indicator (categories and trend figures, data
+quality); then bydeler, the indicators' definitions, the method, and the full 16-måltall tables as an
+appendix (a collapsible section in HTML).
 """
 from __future__ import annotations
 
@@ -9,49 +14,26 @@ from functools import cached_property
 
 import pandas as pd
 
+from kvi_core.comparison import signal
 from kvi_core.geography import LAND
-from kvi_core.reporting import content
-from kvi_core.reporting.data import Results, ResultsError
-from kvi_core.reporting.figures import AGE_LABELS, categories_by_age, trend
+from kvi_core.reporting import texts
+from kvi_core.reporting.breaks import kommune_breaks
+from kvi_core.reporting.data import Results, ResultsError, YearView
+from kvi_core.reporting.figures import barometer, categories_by_age, trend
 from kvi_core.reporting.markdown import (
-    esc, figure, fmt_int, fmt_interval, fmt_pct, fmt_share, is_missing, norwegian_list,
-    pagebreak, show, table,
+    details, esc, figure, fmt_int, fmt_interval, fmt_pct, fmt_share, is_missing, pagebreak, show, table,
 )
 from kvi_core.specs import AGE_GROUPS, CATEGORIES, IndicatorSpec, load_specs, maltall
 
-try:  # comparison helpers (another module); the report still works without them
-    from kvi_core.comparison import barometer_signal
-except ImportError:  # pragma: no cover - exercised only while that module is missing
-    barometer_signal = None
-try:
-    from kvi_core.comparison_plots import trend_plot
-except ImportError:  # pragma: no cover
-    trend_plot = None
-
-# The trend figure: "svg" (kvi_core.reporting.figures.trend, about 1 ms) or "matplotlib"
-# (kvi_core.comparison_plots.trend_plot, 0.1-0.3 s a figure: four of them would double a report's cost).
-TREND_FIGURE = "svg"
-
 MAIN = maltall("innfridd", "alle")  # måltall 1: the indicator's main number
 UNREPORTED = maltall("uten_rapportering", "alle")  # måltall 13: the data-quality signal
-
-_FALLBACK_SIGNAL = {
-    "over": ("\u25b2", "høyere enn landet"),
-    "innenfor": ("\u25cf", "som landet"),
-    "under": ("\u25bc", "lavere enn landet"),
-    "prikket": ("\u25cb", "ikke vist (prikket)"),
-    "ingen": ("\u2013", "ingen med behov"),
-}
+# Registration is called weak ("uten rapportering") when the kommune's share without a registration
+# is at least this many percent, or higher than land's beyond random variation (interval above it).
+WEAK_REGISTRATION = 25.0
 
 
-def signal(posisjon, nevner) -> tuple[str, str]:
-    """(symbol, words) for a funnel position, from ``kvi_core.comparison`` when it is there."""
-    if barometer_signal is not None:
-        return barometer_signal(posisjon, nevner)
-    if is_missing(posisjon):
-        return _FALLBACK_SIGNAL["ingen" if not is_missing(nevner) and int(nevner) == 0 else "prikket"]
-    p = str(posisjon)
-    return _FALLBACK_SIGNAL["over" if p.startswith("over") else "under" if p.startswith("under") else "innenfor"]
+def _num(v):
+    return None if is_missing(v) else float(v)
 
 
 class KommuneRapport:
@@ -62,6 +44,7 @@ class KommuneRapport:
         self.aar = int(aar)
         self.results = resultater if isinstance(resultater, Results) else Results(resultater)
         self.view = self.results.year(self.aar)
+        self.three: YearView | None = self.results.three_year(self.aar)
         self.meta = self.results.metadata
         parents = self.view.parents(self.kommunenr)
         self.fylke = parents["fylke"]
@@ -72,170 +55,205 @@ class KommuneRapport:
             raise ResultsError(f"ingen indikatorer for {self.kommunenr} i {self.aar}")
 
     # --- data --------------------------------------------------------------------------------
-    def _rows(self, region: str) -> pd.DataFrame:
-        return self.view.region_rows(region)
+    def _rows(self, region: str, view: YearView | None = None) -> pd.DataFrame:
+        return (view or self.view).region_rows(region)
 
-    @cached_property
-    def _cells(self) -> dict[tuple[str, str, int], dict]:
-        """(indikator, region, maltall) -> published row as a dict, for the four comparators."""
+    def _index(self, view: YearView) -> dict[tuple[str, str, int], dict]:
         out = {}
         for region in self.comparators:
-            for r in self._rows(region).to_dict("records"):
+            for r in self._rows(region, view).to_dict("records"):
                 out[(r["indikator"], region, int(r["maltall"]))] = r
         return out
 
-    def cell(self, indikator: str, region: str, maltall_nr: int) -> dict:
-        return self._cells.get((indikator, region, maltall_nr), {})
+    @cached_property
+    def _cells(self) -> dict[tuple[str, str, int], dict]:
+        return self._index(self.view)
 
     @cached_property
-    def comparators(self) -> dict[str, str]:
-        """region code -> label, in display order: kommune, fylke, KOSTRA group, land."""
-        out = {self.kommunenr: self.navn, self.fylke: f"{self.view.name(self.fylke)} (fylke)"}
-        if self.kostragruppe:
-            star = "*" if (self.meta.get("kostragruppering") or {}).get("offisiell") is False else ""
-            out[self.kostragruppe] = f"KOSTRA-gruppe {self.kostragruppe[3:]}{star}"
-        out[LAND] = "Hele landet"
+    def _cells3(self) -> dict[tuple[str, str, int], dict]:
+        return self._index(self.three) if self.three is not None else {}
+
+    def cell(self, indikator: str, region: str, maltall_nr: int, three: bool = False) -> dict:
+        return (self._cells3 if three else self._cells).get((indikator, region, maltall_nr), {})
+
+    def _members(self, niva: str, region: str) -> set[str]:
+        m = self.view.members
+        return set(m.loc[(m["niva"] == niva) & (m["region"] == region), "unit"].astype(str))
+
+    @cached_property
+    def same_as_kommune(self) -> list[str]:
+        """Comparators (region codes) made of exactly the kommune (Oslo: its fylke and KOSTRA group)."""
+        mine = self._members("kommune", self.kommunenr)
+        out = []
+        for niva, region in (("fylke", self.fylke), ("kostragruppe", self.kostragruppe)):
+            if region and self._members(niva, region) == mine:
+                out.append(region)
         return out
 
     @cached_property
-    def _variasjon(self) -> dict[str, dict]:
-        v = self.view.variasjon
+    def comparators(self) -> dict[str, str]:
+        """region code -> label, in display order: kommune, fylke, KOSTRA group, land (all of them,
+        also those equal to the kommune; see :attr:`shown_comparators`)."""
+        out = {self.kommunenr: self.navn, self.fylke: texts.fylke_label(self.view.name(self.fylke))}
+        if self.kostragruppe:
+            unofficial = (self.meta.get("kostragruppering") or {}).get("offisiell") is False
+            out[self.kostragruppe] = texts.kostra_label(self.kostragruppe, unofficial)
+        out[LAND] = texts.LAND_LABEL
+        return out
+
+    @property
+    def shown_comparators(self) -> dict[str, str]:
+        return {k: v for k, v in self.comparators.items() if k not in self.same_as_kommune}
+
+    def _position(self, view: YearView, indikator: str):
+        v = view.variasjon
         if v is None or v.empty:
-            return {}
-        mine = v[(v["niva"] == "kommune") & (v["region"] == self.kommunenr)]
-        return {r["indikator"]: r for r in mine.to_dict("records")}
+            return None
+        hit = v[(v["niva"] == "kommune") & (v["region"] == self.kommunenr) & (v["indikator"] == indikator)]
+        return hit["posisjon"].iloc[0] if len(hit) else None
 
-    # --- parts -------------------------------------------------------------------------------
+    def headline(self, s: IndicatorSpec) -> dict:
+        """The latest shown figure of måltall 1: the year's (``kind`` 'aar'), else the three-year figure
+        ('treaar'), else 'ingen' (nobody with a need) or 'skjult'; with its signal code."""
+        me = self.cell(s.id, self.kommunenr, MAIN)
+        base = {"aar": self.aar, "periode": None, "three": False}
+        if not is_missing(me.get("andel")):
+            pos = self._position(self.view, s.id)
+            return dict(base, kind="aar", andel=float(me["andel"]), lo=_num(me.get("ki_nedre")),
+                        hi=_num(me.get("ki_ovre")), nevner=me.get("nevner"),
+                        signal=signal(pos, me.get("nevner"), me.get("ki_nedre"), me.get("ki_ovre")))
+        if not is_missing(me.get("nevner")) and int(me["nevner"]) == 0:
+            return dict(base, kind="ingen", andel=None, lo=None, hi=None, nevner=0, signal="ingen")
+        three = self.cell(s.id, self.kommunenr, MAIN, three=True)
+        if three and not is_missing(three.get("andel")) and not bool(three.get("brudd", False)):
+            pos = self._position(self.three, s.id)
+            return dict(base, kind="treaar", periode=self.three.periode, three=True, andel=float(three["andel"]),
+                        lo=_num(three.get("ki_nedre")), hi=_num(three.get("ki_ovre")), nevner=three.get("nevner"),
+                        signal=signal(pos, three.get("nevner"), three.get("ki_nedre"), three.get("ki_ovre")))
+        return dict(base, kind="skjult", andel=None, lo=None, hi=None, nevner=None, signal="skjult",
+                    has_three=self.three is not None)
+
+    @cached_property
+    def headlines(self) -> dict[str, dict]:
+        return {s.id: self.headline(s) for s in self.specs}
+
+    def weak_registration(self, s: IndicatorSpec) -> bool:
+        me, land = self.cell(s.id, self.kommunenr, UNREPORTED), self.cell(s.id, LAND, UNREPORTED)
+        if is_missing(me.get("andel")):
+            return False
+        above = not (is_missing(me.get("ki_nedre")) or is_missing(land.get("andel"))) and \
+            float(me["ki_nedre"]) > float(land["andel"])
+        return float(me["andel"]) >= WEAK_REGISTRATION or above
+
+    @cached_property
+    def breaks(self) -> list[str]:
+        """The classification changes that break this kommune's or its fylke's series, in words."""
+        out = []
+        for b in kommune_breaks(self.kommunenr):
+            when = texts.date_text(b["year"])
+            if b["kind"] == "split":
+                out.append(texts.break_kommune_split(b["new"], b["old"], when, b["year"]))
+            elif b["kind"] == "merged":
+                out.append(texts.break_kommune_merged(b["name"], b["parts"], when, b["year"]))
+            else:
+                out.append(texts.break_fylke_divided(b["fylke"], b["old"], when, b["year"]))
+        return out
+
+    # --- page 1 ------------------------------------------------------------------------------
     def title(self) -> str:
-        return content.kommune_title(self.navn, self.kommunenr, self.aar)
+        return texts.kommune_title(self.navn, self.kommunenr, self.aar)
 
-    def barometer_rows(self) -> list[dict]:
+    def _barometer_rows(self) -> list[dict]:
         rows = []
         for s in self.specs:
-            me, land = self.cell(s.id, self.kommunenr, MAIN), self.cell(s.id, LAND, MAIN)
-            pos = self._variasjon.get(s.id, {}).get("posisjon")
-            symbol, words = signal(pos, me.get("nevner"))
-            rows.append({
-                "spec": s, "symbol": symbol, "words": words, "posisjon": pos,
-                "andel": me.get("andel"), "antall": me.get("antall"), "nevner": me.get("nevner"),
-                "land": land.get("andel"),
-            })
+            h = self.headlines[s.id]
+            marks = {}
+            for region, niva in ((self.fylke, "fylke"), (self.kostragruppe, "kostragruppe"), (LAND, "land")):
+                if region and region not in self.same_as_kommune:
+                    marks[niva] = _num(self.cell(s.id, region, MAIN, three=h["three"]).get("andel"))
+            missing = texts.SIGNAL[h["signal"]][1] if h["kind"] in ("ingen", "skjult") else ""
+            rows.append({"title": s.kort_tittel, "andel": h["andel"], "lo": h["lo"], "hi": h["hi"],
+                         "period": texts.period_label(h), "marks": marks, "signal": h["signal"],
+                         "missing": missing})
         return rows
 
-    def summary(self, rows: list[dict]) -> str:
-        """One or two sentences: on how many indicators the kommune is above, like or below land."""
-        n = len(rows)
-        count = {"over": 0, "innenfor": 0, "under": 0, "prikket": 0, "ingen": 0}
-        for r in rows:
-            p = "" if is_missing(r["posisjon"]) else str(r["posisjon"])
-            if p.startswith("over"):
-                count["over"] += 1
-            elif p.startswith("under"):
-                count["under"] += 1
-            elif p == "innenfor":
-                count["innenfor"] += 1
-            elif not is_missing(r["nevner"]) and int(r["nevner"]) == 0:
-                count["ingen"] += 1
-            else:
-                count["prikket"] += 1
-        compared = [f"{w} på {count[k]}" for k, w in (("over", "høyere enn landet"), ("innenfor", "som landet"),
-                                                      ("under", "lavere enn landet")) if count[k]]
-        out = []
-        if compared:
-            out.append(f"Sammenlignet med landet er andelen som fikk behovet innfridd i {esc(self.navn)} "
-                       f"{norwegian_list(compared)} av de {n} indikatorene.")
-        rest = []
-        if count["prikket"]:
-            rest.append(f"{count['prikket']} av indikatorene er tallet skjult (prikket) fordi det er lite")
-        if count["ingen"]:
-            rest.append(f"{count['ingen']} av indikatorene er ingen registrert med behov")
-        if rest:
-            out.append(f"For {norwegian_list(rest)}.")
-        return " ".join(out)
+    def summary(self) -> list[str]:
+        groups: dict[str, list[str]] = {}
+        key = {"tydelig_hoyere": "bedre", "hoyere": "bedre", "som_landet": "som", "usikkert": "usikkert",
+               "lavere": "lavere", "tydelig_lavere": "lavere", "skjult": "skjult", "ingen": "ingen"}
+        for s in self.specs:
+            groups.setdefault(key[self.headlines[s.id]["signal"]], []).append(s.kort_tittel)
+            if self.weak_registration(s):
+                groups.setdefault("uten_rapportering", []).append(s.kort_tittel)
+            elif not is_missing(self.cell(s.id, self.kommunenr, UNREPORTED).get("andel")):
+                groups.setdefault("registrering_kjent", []).append(s.kort_tittel)
+        return texts.summary_sentences(esc(self.navn), groups, has_three=self.three is not None)
+
+    def numbers_table(self) -> str:
+        """The numbers behind the barometer: one row per indicator."""
+        comps = [(r, label) for r, label in self.shown_comparators.items() if r != self.kommunenr]
+        periods = any(h["three"] for h in self.headlines.values())  # a column only when periods differ
+        header = ([texts.main_table_header(self.aar)[0], esc(self.navn)] + (["Periode"] if periods else [])
+                  + ["Intervall (95 %)", "Personer med behov"] + [esc(label) for _, label in comps] + ["Signal"])
+        rows = []
+        for s in self.specs:
+            h = self.headlines[s.id]
+            share = fmt_pct(h["andel"]) if h["andel"] is not None else ("\u2013" if h["kind"] == "ingen" else ":")
+            row = ([esc(s.kort_tittel), share] + ([texts.period_label(h)] if periods else [])
+                   + [fmt_interval(h["lo"], h["hi"]), fmt_int(h["nevner"])])
+            for region, _ in comps:
+                c = self.cell(s.id, region, MAIN, three=h["three"])
+                row.append(fmt_share(c.get("andel"), c.get("antall"), c.get("nevner")))
+            row.append(texts.signal_words(h["signal"]))
+            rows.append(row)
+        return table(header, rows, caption=texts.main_table_caption(esc(self.navn), self.aar),
+                     align="lr" + ("l" if periods else "") + "rr" + "r" * len(comps) + "l", ident="tbl-tallene")
 
     def forside(self) -> str:
-        rows = self.barometer_rows()
-        barometer = table(
-            ["Indikator", f"{esc(self.navn)}", "Hele landet", "Signal", "Personer med behov"],
-            [[esc(r["spec"].tittel), fmt_share(r["andel"], r["antall"], r["nevner"]), fmt_pct(r["land"]),
-              f"{r['symbol']} {r['words']}", fmt_int(r["nevner"])] for r in rows],
-            caption=f"Barometer {self.aar}: andel med behovet innfridd i {esc(self.navn)} sammenlignet med landet",
-            align="lrrlr", ident="tbl-barometer",
-        )
-        legend = (
-            "**Slik leser du barometeret.** Tallene er andelen av personene med behov som fikk behovet "
-            "innfridd (måltall 1, alle aldre). Signalet sier om kommunens andel skiller seg fra landets mer "
-            "enn tilfeldig variasjon kan forklare (95 %-grensen i traktplottet): "
-            "▲ høyere enn landet, ● som landet, ▼ lavere enn landet, ○ ikke vist fordi tallet er prikket, "
-            "\u2013 ingen med behov. En høyere andel innfridd er bedre, men les forbeholdet om ulik "
-            "registreringspraksis under hver indikator."
-        )
+        svg, alt = barometer(self._barometer_rows(), self.navn)
+        same = [self.comparators[r] for r in self.same_as_kommune]
         return "\n\n".join(p for p in [
-            content.synthetic_notice(self.meta),
-            "## Kort oppsummert",
-            f"Rapporten viser fire nasjonale kvalitetsindikatorer for deltakelse for {esc(self.navn)} "
-            f"kommune i {self.aar}: om de som har behov for bistand eller transport for å delta i arbeid, "
-            "utdanning, kultur og fritid, får behovet innfridd. " + self.summary(rows),
-            barometer,
-            legend,
-            content.kostra_text(self.meta) if "*" in "".join(self.comparators.values()) else "",
+            texts.synthetic_notice(self.meta),
+            texts.kommune_intro(esc(self.navn), self.aar),
+            figure(svg, texts.barometer_caption(self.navn, self.aar), alt, ident="fig-barometer"),
+            " ".join(self.summary()),
+            f"{texts.BREAKS_LEAD} {' '.join(self.breaks)}" if self.breaks else "",
+            texts.BAROMETER_HOW_TO_READ,
+            texts.same_as_kommune(same, esc(self.navn)),
+            self.numbers_table(),
+            texts.HIDDEN_LINE + (" " + texts.kostra_footnote(self.meta)
+                                 if "*" in "".join(self.shown_comparators.values()) else ""),
             pagebreak(),
         ] if p)
 
-    def _main_table(self, s: IndicatorSpec) -> str:
-        rows = []
-        for region, label in self.comparators.items():
-            c = self.cell(s.id, region, MAIN)
-            rows.append([esc(label), fmt_share(c.get("andel"), c.get("antall"), c.get("nevner")),
-                         fmt_interval(c.get("ki_nedre"), c.get("ki_ovre")), fmt_int(c.get("nevner"))])
-        return table(["Område", "Andel innfridd", "95 % konfidensintervall", "Personer med behov"], rows,
-                     caption=f"Måltall 1: andel med behovet innfridd, alle aldre, {self.aar}", align="lrrr")
-
-    def _maltall_table(self, s: IndicatorSpec) -> str:
-        rows = []
-        for kat in CATEGORIES:
-            for age in AGE_GROUPS:
-                m = maltall(kat, age)
-                c = self.cell(s.id, self.kommunenr, m)
-                rows.append([f"{m}", esc(s.category_text[kat]), AGE_LABELS[age],
-                             fmt_share(c.get("andel"), c.get("antall"), c.get("nevner"), unit=False),
-                             fmt_int(c.get("antall")), fmt_int(c.get("nevner"))])
-        return table(["Måltall", "Kategori", "Alder", "a: andel (%)", "b: antall", "Nevner"], rows,
-                     caption=f"Alle 16 måltall for {esc(self.navn)} {self.aar}", align="rllrrr")
-
+    # --- one section per indicator -----------------------------------------------------------
     def _figure(self, s: IndicatorSpec) -> str:
+        """The categories by age; none when the kommune has no published share in any category and age
+        group (the sentence above says why)."""
+        mine = [self.cell(s.id, self.kommunenr, maltall(kat, age)).get("andel") for kat in CATEGORIES
+                for age in AGE_GROUPS]
+        if all(is_missing(a) for a in mine):
+            return ""
+        comps = self.shown_comparators
         shares, nevner = {}, {}
-        for region in self.comparators:
+        for region in comps:
             shares[region] = {(age, kat): self.cell(s.id, region, maltall(kat, age)).get("andel")
                               for age in AGE_GROUPS for kat in CATEGORIES}
             nevner[region] = {age: self.cell(s.id, region, maltall("innfridd", age)).get("nevner")
                               for age in AGE_GROUPS}
-        svg, alt = categories_by_age(shares, nevner, self.comparators, f"{s.kort_tittel}: {self.navn} {self.aar}")
-        caption = (f"{s.tittel}: fordeling på de fire kategoriene etter aldersgruppe, {self.navn} sammenlignet "
-                   f"med fylket, KOSTRA-gruppen og landet, {self.aar}.")
-        return figure(svg, caption, alt, ident=f"fig-kategorier-{s.id.replace('_', '-')}")
+        svg, alt = categories_by_age(shares, nevner, comps, f"{s.kort_tittel}: {self.navn} {self.aar}")
+        return figure(svg, texts.categories_caption(s.tittel, self.navn, self.aar), alt,
+                      ident=f"fig-kategorier-{s.id.replace('_', '-')}")
 
     def _unreported(self, s: IndicatorSpec) -> str:
         me, land = self.cell(s.id, self.kommunenr, UNREPORTED), self.cell(s.id, LAND, UNREPORTED)
-        head = "**Datakvalitet: uten rapportering.** "
-        if is_missing(me.get("andel")):
-            if not is_missing(me.get("nevner")) and int(me["nevner"]) == 0:
-                return head + f"Ingen i {esc(self.navn)} er registrert med dette behovet i {self.aar}."
-            return head + ("Andelen uten rapportering på om tjenesten mottas er skjult (prikket) for "
-                           f"{esc(self.navn)}. Landet: {fmt_pct(land.get('andel'))}.")
-        a, lo, hi, la = me["andel"], me.get("ki_nedre"), me.get("ki_ovre"), land.get("andel")
-        compare = ""
+        lo, hi, la = me.get("ki_nedre"), me.get("ki_ovre"), land.get("andel")
+        compared = None
         if not (is_missing(lo) or is_missing(hi) or is_missing(la)):
-            if float(lo) > float(la):
-                compare = " Det er høyere enn i landet, også når vi tar hensyn til tilfeldig variasjon."
-            elif float(hi) < float(la):
-                compare = " Det er lavere enn i landet, også når vi tar hensyn til tilfeldig variasjon."
-            else:
-                compare = " Forskjellen fra landet er innenfor tilfeldig variasjon."
-        warn = (" Jo høyere denne andelen er, jo mer usikre er de andre tallene for indikatoren, fordi vi ikke "
-                "vet om disse personene får tjenesten.")
-        return (head + f"For {fmt_pct(a)} av personene med behov i {esc(self.navn)} er det ikke registrert om de "
-                f"mottar tjenesten (måltall 13; landet: {fmt_pct(la)})." + compare + warn)
+            compared = "hoyere" if float(lo) > float(la) else "lavere" if float(hi) < float(la) else "som"
+        info = {"andel": _num(me.get("andel")), "nevner": None if is_missing(me.get("nevner")) else int(me["nevner"]),
+                "sammenlignet": compared}
+        return texts.unreported_sentence(esc(self.navn), self.aar, info, {"andel": _num(la)}, fmt_pct)
 
     @cached_property
     def _trend_rows(self) -> pd.DataFrame | None:
@@ -251,62 +269,47 @@ class KommuneRapport:
         if ts is None:
             return ""
         ts = ts[ts["indikator"] == s.id]
-        caption = f"{s.tittel}: utvikling i andelen med behovet innfridd, {self.navn}, fylket og landet."
-        ident = f"fig-trend-{s.id.replace('_', '-')}"
-        if TREND_FIGURE == "matplotlib" and trend_plot is not None:
-            fig, alt = trend_plot(ts, s.id, self.kommunenr, self.fylke)
-            return figure(fig, caption, alt, ident=ident)
+        if ts.loc[ts["region"] == self.kommunenr, "andel"].isna().all():
+            return ""  # the kommune has no shown number in any year: the trend would show only others
         years = sorted(int(y) for y in ts["aar"].unique())
+        regions = [(self.kommunenr, self.comparators[self.kommunenr])]
+        if self.fylke not in self.same_as_kommune:
+            regions.append((self.fylke, self.comparators[self.fylke]))
+        regions.append((LAND, texts.LAND_LABEL))
         series = []
-        for region, label in ((self.kommunenr, self.comparators[self.kommunenr]),
-                              (self.fylke, self.comparators[self.fylke]), (LAND, "Hele landet")):
+        for region, label in regions:
             rows = ts[ts["region"] == region].set_index("aar")
             d = {"label": label, "andel": [], "lo": [], "hi": [], "status": []}
             for y in years:
                 r = rows.loc[y] if y in rows.index else None
                 a = None if r is None else r["andel"]
-                d["andel"].append(None if is_missing(a) else float(a))
-                d["lo"].append(None if r is None or is_missing(r["ki_nedre"]) else float(r["ki_nedre"]))
-                d["hi"].append(None if r is None or is_missing(r["ki_ovre"]) else float(r["ki_ovre"]))
+                d["andel"].append(_num(a))
+                d["lo"].append(None if r is None else _num(r["ki_nedre"]))
+                d["hi"].append(None if r is None else _num(r["ki_ovre"]))
                 if r is None:
                     d["status"].append("mangler")
                 elif bool(r.get("brudd", False)):
                     d["status"].append("brudd")
                 elif is_missing(a):
                     nobody = not is_missing(r["nevner"]) and int(r["nevner"]) == 0
-                    d["status"].append("ingen med behov" if nobody else "prikket")
+                    d["status"].append(texts.FIG_NOBODY if nobody else "skjult")
                 else:
                     d["status"].append("")
             series.append(d)
-        svg, alt = trend(series, years, f"{s.kort_tittel}: {self.navn}, fylket og landet")
-        return figure(svg, caption, alt, ident=ident)
+        svg, alt = trend(series, years, f"{s.kort_tittel}: {self.navn}, fylket og landet", notes=self.breaks)
+        return figure(svg, texts.trend_caption(s.tittel, self.navn), alt, ident=f"fig-trend-{s.id.replace('_', '-')}")
 
     def indikator(self, s: IndicatorSpec) -> str:
-        me = self.cell(s.id, self.kommunenr, MAIN)
-        if is_missing(me.get("andel")):
-            lead = ("Ingen i kommunen er registrert med dette behovet."
-                    if not is_missing(me.get("nevner")) and int(me["nevner"]) == 0
-                    else "Andelen for kommunen er skjult (prikket) fordi tallene er små.")
-        else:
-            lead = (f"I {esc(self.navn)} fikk {fmt_pct(me['andel'])} av de {fmt_int(me['nevner'])} personene "
-                    f"med behov, behovet innfridd i {self.aar}.")
-        codes_note = ("" if s.codes_confirmed else
-                      "\n\n*Merk: kodene for denne indikatoren er ikke endelig bekreftet mot gjeldende "
-                      "kodeverk, og tallene er foreløpige.*")
+        h = self.headlines[s.id]
         return "\n\n".join(p for p in [
             f"## {esc(s.tittel)}",
-            f"**Definisjon.** {esc(s.definisjon)}{codes_note}",
-            lead,
-            self._main_table(s),
+            texts.headline_sentence(esc(self.navn), h, fmt_pct, fmt_int),
             self._figure(s),
             self._trend(s),
-            "### Alle måltall",
-            self._maltall_table(s),
-            content.HIDDEN_LINE,
             self._unreported(s),
-            f"**Forbehold.** {esc(s.feilkilder)}",
         ] if p)
 
+    # --- the rest ----------------------------------------------------------------------------
     def bydeler(self) -> str:
         """Main måltall per bydel, where the kommune is published by bydel."""
         byd = self.view.bydeler(self.kommunenr)
@@ -319,17 +322,53 @@ class KommuneRapport:
                 fmt_share(cells.get(s.id, {}).get("andel"), cells.get(s.id, {}).get("antall"),
                           cells.get(s.id, {}).get("nevner")) for s in self.specs])
         return "\n\n".join([
-            "## Bydeler",
+            texts.bydel_heading(),
             table(["Bydel"] + [esc(s.kort_tittel) for s in self.specs], rows,
-                  caption=f"Andel med behovet innfridd (måltall 1) per bydel, {self.aar}"),
-            content.HIDDEN_LINE,
+                  caption=texts.bydel_caption(self.aar)),
+            texts.HIDDEN_LINE,
         ])
 
-    def metode(self) -> str:
-        return content.method_section(self.meta, self.aar)
+    def om_indikatorene(self) -> str:
+        return "\n\n".join([texts.INDICATORS_ABOUT_HEADING] + [
+            texts.definition(esc(s.tittel), esc(s.definisjon), esc(s.feilkilder), s.codes_confirmed)
+            for s in self.specs])
 
-    def bunntekst(self) -> str:
-        return content.footer(self.meta)
+    def _maltall_table(self, s: IndicatorSpec) -> str:
+        rows, cells = [], []
+        for kat in CATEGORIES:
+            for age in AGE_GROUPS:
+                m = maltall(kat, age)
+                c = self.cell(s.id, self.kommunenr, m)
+                cells.append(c)
+                rows.append([f"{m}", esc(s.category_text[kat]), texts.AGE_LABELS[age],
+                             fmt_share(c.get("andel"), c.get("antall"), c.get("nevner"), unit=False),
+                             fmt_int(c.get("antall")), fmt_int(c.get("nevner"))])
+        if all(is_missing(c.get("antall")) or int(c["antall"]) == 0 for c in cells):
+            nobody = all(not is_missing(c.get("nevner")) and int(c["nevner"]) == 0 for c in cells)
+            return texts.all_maltall_empty(esc(s.kort_tittel), esc(self.navn), self.aar, nobody)
+        return table(texts.ALL_MALTALL_HEADER, rows,
+                     caption=texts.all_maltall_caption(esc(self.navn), self.aar, esc(s.kort_tittel)),
+                     align="rllrrr", ident=f"tbl-maltall-{s.id.replace('_', '-')}")
+
+    def vedlegg(self) -> str:
+        body = "\n\n".join([self._maltall_table(s) for s in self.specs] + [texts.HIDDEN_LINE])
+        return "\n\n".join([pagebreak(), texts.appendix_heading(), details(texts.APPENDIX_SUMMARY, body)])
+
+    def metode(self) -> str:
+        years = self.meta.get("aar") or [self.aar]
+        return "\n\n".join(p for p in [
+            texts.method_heading(),
+            texts.source_text(self.aar, years),
+            texts.WHO_IS_COUNTED,
+            texts.suppression_text(self.meta),
+            texts.THREE_YEAR_METHOD if self.three is not None else "",
+            texts.INTERVAL_EVERYDAY,
+            texts.signal_everyday(),
+            f"{texts.funnel_method_heading()} {texts.METHOD_TEXT}",
+            texts.kostra_text(self.meta, esc),
+            texts.synthetic_notice(self.meta),
+            texts.footer(self.meta, esc),
+        ] if p)
 
     # --- for the notebook --------------------------------------------------------------------
     def vis_forside(self, vis_tittel: bool = True) -> None:
@@ -344,7 +383,10 @@ class KommuneRapport:
         show(self.bydeler())
 
     def vis_metode(self) -> None:
-        show(self.metode(), self.bunntekst())
+        show(self.om_indikatorene(), self.metode())
+
+    def vis_vedlegg(self) -> None:
+        show(self.vedlegg())
 
 
-__all__ = ["KommuneRapport", "MAIN", "UNREPORTED", "TREND_FIGURE", "signal"]
+__all__ = ["KommuneRapport", "MAIN", "UNREPORTED", "WEAK_REGISTRATION"]

@@ -66,7 +66,8 @@ def esc(text) -> str:
 
 def table(header: list[str], rows: list[list[str]], caption: str | None = None, align: str | None = None,
           ident: str | None = None) -> str:
-    """A pipe table. ``align`` is one letter per column: l(eft), r(ight) or c(enter)."""
+    """A pipe table. ``align`` is one letter per column: l(eft), r(ight) or c(enter). The first
+    column is each row's header (``render.finish_html`` marks it ``<th scope="row">``)."""
     align = align or "l" + "r" * (len(header) - 1)
     marks = {"l": ":---", "r": "---:", "c": ":---:"}
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(marks[a] for a in align) + "|"]
@@ -118,8 +119,7 @@ def show(*parts: str) -> None:
     display({"text/markdown": md}, raw=True)
 
 
-def norwegian_list(items: list[str]) -> str:
-    items = [i for i in items if i]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " og " + items[-1]
+def details(summary: str, body: str) -> str:
+    """A collapsible section in HTML (``<details>``); in the PDF just the body."""
+    return (f"```{{=html}}\n<details><summary>{summary}</summary>\n```\n\n{body}\n\n"
+            "```{=html}\n</details>\n```\n")

@@ -1,41 +1,23 @@
-"""Content of the national overview (``notebooks/nasjonal_oversikt.ipynb``): land, fylker,
-KOSTRA groups, and the variation between kommuner with the units outside the 99.8 % funnel limits
-("Politiske aktører blir varslet hvis det er store variasjoner")."""
+"""Content of the national overview (``notebooks/nasjonal_oversikt.ipynb``): page 1 with a figure of the
+four indicators, the 2020-2024 national trend, the variation between kommuner (funnel plots), the
+complete named list of units outside the 99.8 % limits, fylker and KOSTRA groups
+("Politiske aktører blir varslet hvis det er store variasjoner"). Words from ``texts``."""
 from __future__ import annotations
-
-import re
 
 import numpy as np
 import pandas as pd
 
+from kvi_core import comparison
+from kvi_core.comparison_plots import funnel_plot
 from kvi_core.geography import LAND
-from kvi_core.reporting import content
+from kvi_core.reporting import texts
 from kvi_core.reporting.data import Results
-from kvi_core.reporting.figures import AGE_LABELS
-from kvi_core.reporting.kommune import MAIN, UNREPORTED, signal
+from kvi_core.reporting.figures import national_overview, trend
+from kvi_core.reporting.kommune import MAIN, UNREPORTED
 from kvi_core.reporting.markdown import (
-    esc, figure, fmt_int, fmt_pct, fmt_share, pagebreak, show, table,
+    details, esc, figure, fmt_int, fmt_pct, fmt_share, pagebreak, show, table,
 )
 from kvi_core.specs import AGE_GROUPS, CATEGORIES, load_specs, maltall
-
-try:
-    from kvi_core import comparison
-except ImportError:  # pragma: no cover
-    comparison = None
-try:
-    from kvi_core.comparison_plots import funnel_plot
-except ImportError:  # pragma: no cover
-    funnel_plot = None
-
-NO_KOMMUNE = "0000"  # a kommunenr that never exists: no kommune is highlighted in the overview's funnels
-MAX_LISTED = 12  # units listed per indicator outside the 99.8 % limits; the rest are counted
-POSITION_WORDS = {
-    "innenfor": "Innenfor 95 %-grensene",
-    "over_95": "Over 95 %-grensen",
-    "over_998": "Over 99,8 %-grensen",
-    "under_95": "Under 95 %-grensen",
-    "under_998": "Under 99,8 %-grensen",
-}
 
 
 class NasjonalOversikt:
@@ -57,35 +39,122 @@ class NasjonalOversikt:
         v = self.v
         return v[(v["indikator"] == indikator) & (v["niva"] == "kommune")] if len(v) else v
 
-    def title(self) -> str:
-        return content.national_title(self.aar)
+    def _signals(self, kv: pd.DataFrame) -> pd.Series:
+        """The one signal rule per row of variasjon (from its ``signal`` column when it has one)."""
+        if "signal" in kv:
+            return kv["signal"].fillna("skjult").astype(str)
+        return pd.Series([comparison.signal(p, n) for p, n in zip(kv["posisjon"], kv["nevner"])],
+                         index=kv.index, dtype=object)
 
-    # --- parts -----------------------------------------------------------------------------
+    def title(self) -> str:
+        return texts.national_title(self.aar)
+
+    # --- page 1 ----------------------------------------------------------------------------
     def forside(self) -> str:
-        rows = []
+        rows, fig_rows = [], []
         for s in self.specs:
             c, u = self._cell(s.id, LAND, MAIN), self._cell(s.id, LAND, UNREPORTED)
             kv = self._kommune_v(s.id)
+            andel = pd.to_numeric(kv["andel"], errors="coerce").dropna() if len(kv) else pd.Series(dtype=float)
             pos = kv["posisjon"].astype(str) if len(kv) else pd.Series(dtype=str)
-            rows.append([esc(s.tittel), fmt_share(c.get("andel"), c.get("antall"), c.get("nevner")),
+            over, under = int((pos == "over_998").sum()), int((pos == "under_998").sum())
+            fig_rows.append({"title": s.kort_tittel, "land": c.get("andel"),
+                             "quartiles": tuple(np.percentile(andel, [0, 25, 50, 75, 100])) if len(andel) else None,
+                             "over": over, "under": under})
+            rows.append([esc(s.kort_tittel), fmt_share(c.get("andel"), c.get("antall"), c.get("nevner")),
                          fmt_int(c.get("nevner")), fmt_share(u.get("andel"), u.get("antall"), u.get("nevner")),
-                         fmt_int(int(pos.isin(["over_998", "under_998"]).sum()))])
+                         fmt_int(over), fmt_int(under)])
+        svg, alt = national_overview(fig_rows, self.aar)
         return "\n\n".join(p for p in [
-            content.synthetic_notice(self.meta),
-            "## Kort oppsummert",
-            (f"Oversikten viser de fire nasjonale kvalitetsindikatorene for deltakelse for hele landet i {self.aar}, "
-             "for fylkene og KOSTRA-gruppene, og hvor mye kommunene varierer. Politiske aktører blir varslet hvis "
-             "det er store variasjoner; derfor står kommunene og fylkene som ligger utenfor 99,8 %-grensene i "
-             "traktplottet, oppført med navn."),
+            texts.synthetic_notice(self.meta),
+            texts.NATIONAL_INTRO,
+            figure(svg, texts.national_figure_caption(self.aar), alt, ident="fig-landet"),
+            texts.NATIONAL_HOW_TO_READ,
             table(["Indikator", "Andel innfridd", "Personer med behov", "Uten rapportering",
-                   "Kommuner utenfor 99,8 %-grensene"], rows,
-                  caption=f"Hele landet {self.aar}: måltall 1 (innfridd) og 13 (uten rapportering), alle aldre",
-                  align="lrrrr", ident="tbl-landet"),
+                   "Kommuner tydelig høyere", "Kommuner tydelig lavere"], rows,
+                  caption=texts.national_table_caption(self.aar), align="lrrrrr", ident="tbl-landet"),
             pagebreak(),
         ] if p)
 
+    def trend(self) -> str:
+        ts = self.results.tidsserie_main
+        if ts is None:
+            return ""
+        ts = ts[(ts["region"] == LAND) & (ts["aar"] <= self.aar)]
+        years = sorted(int(y) for y in ts["aar"].unique())
+        if len(years) < 2:
+            return ""
+        series = []
+        for s in self.specs:
+            rows = ts[ts["indikator"] == s.id].set_index("aar")
+            d = {"label": s.kort_tittel, "andel": [], "lo": [], "hi": [], "status": []}
+            for y in years:
+                r = rows.loc[y] if y in rows.index else None
+                a = None if r is None or pd.isna(r["andel"]) else float(r["andel"])
+                d["andel"].append(a)
+                d["lo"].append(None if r is None or pd.isna(r["ki_nedre"]) else float(r["ki_nedre"]))
+                d["hi"].append(None if r is None or pd.isna(r["ki_ovre"]) else float(r["ki_ovre"]))
+                d["status"].append("" if a is not None else "skjult")
+            series.append(d)
+        svg, alt = trend(series, years, texts.national_trend_title(years[0], years[-1]))
+        return "\n\n".join([texts.national_trend_heading(), figure(
+            svg, texts.national_trend_title(years[0], years[-1]) + ".", alt, ident="fig-trend-landet")])
+
+    # --- variation -------------------------------------------------------------------------
+    def _funnel(self, s) -> str:
+        if self.v is None or self.v.empty:
+            return ""
+        shares = comparison.land_shares(self.results.table[self.results.table["aar"] == self.aar])
+        p0 = shares.loc[shares["indikator"] == s.id, "p0"]
+        land = float(p0.iloc[0]) * 100 if len(p0) and np.isfinite(p0.iloc[0]) else None
+        fig, alt = funnel_plot(self.v, land, s.id, self.aar, None, title=f"{s.kort_tittel} {self.aar}: alle kommuner")
+        return figure(fig, texts.funnel_caption(s.tittel, self.aar), alt,
+                      ident=f"fig-trakt-{s.id.replace('_', '-')}", fmt="svg")
+
+    def variasjon(self) -> str:
+        parts = [texts.VARIATION_HEADING, texts.FUNNEL_EVERYDAY]
+        for s in self.specs:
+            kv = self._kommune_v(s.id)
+            andel = pd.to_numeric(kv["andel"], errors="coerce").dropna() if len(kv) else pd.Series(dtype=float)
+            sig = self._signals(kv) if len(kv) else pd.Series(dtype=str)
+            counts = [[f"{texts.signal_words(code)}", fmt_int(int((sig == code).sum()))]
+                      for code in texts.SIGNAL_ORDER]
+            spread = ""
+            if len(andel):
+                q1, med, q3 = np.percentile(andel, [25, 50, 75])
+                spread = texts.spread_sentence(fmt_int(len(andel)), fmt_pct(med), fmt_pct(q1), fmt_pct(q3),
+                                               fmt_pct(andel.min()), fmt_pct(andel.max()))
+            parts += [f"### {esc(s.tittel)}", spread, self._funnel(s),
+                      table(["Signal", "Kommuner"], counts,
+                            caption=texts.signal_count_caption(esc(s.kort_tittel), self.aar), align="lr")]
+        parts.append(self.utenfor())
+        return "\n\n".join(p for p in parts if p)
+
+    def utenfor(self) -> str:
+        """The complete named list of kommuner and fylker outside the 99.8 % limits, per indicator."""
+        parts = [texts.OUTLIERS_HEADING, texts.OUTLIERS_INTRO]
+        if self.v is None or self.v.empty:
+            return "\n\n".join(parts + [texts.NO_VARIATION_FILE])
+        out = comparison.outliers(self.v, "998")
+        for s in self.specs:
+            o = out[out["indikator"] == s.id]
+            if o.empty:
+                parts.append(texts.outliers_none(esc(s.tittel)))
+                continue
+            land = self._cell(s.id, LAND, MAIN).get("andel")
+            parts.append(f"### {esc(s.tittel)} ({texts.land_share_words(fmt_pct(land))})")
+            for retning, code in (("høyere", "tydelig_hoyere"), ("lavere", "tydelig_lavere")):
+                sub = o[o["retning"] == retning]
+                if sub.empty:
+                    continue
+                names = [f"{esc(r['region_navn'])} ({'fylke' if r['niva'] == 'fylke' else r['region']}) "
+                         f"{fmt_pct(r['andel'])}" for r in sub.to_dict("records")]
+                parts.append(f"**{texts.signal_words(code).capitalize()} ({len(names)}):** " + "; ".join(names) + ".")
+        return "\n\n".join(parts)
+
+    # --- land, fylker, KOSTRA groups ---------------------------------------------------------
     def landet(self) -> str:
-        parts = ["## Hele landet"]
+        parts = [texts.LAND_HEADING]
         for s in self.specs:
             rows = []
             for kat in CATEGORIES:
@@ -95,87 +164,15 @@ class NasjonalOversikt:
                     row.append(f"{fmt_share(c.get('andel'), c.get('antall'), c.get('nevner'))} "
                                f"({fmt_int(c.get('antall'))})")
                 rows.append(row)
-            nev = ["Personer med behov (nevner)"] + [fmt_int(self._cell(s.id, LAND, maltall("innfridd", a)).get("nevner"))
-                                                     for a in AGE_GROUPS]
-            rows.append(nev)
-            parts += [f"### {esc(s.tittel)}", f"**Definisjon.** {esc(s.definisjon)}",
-                      table(["Kategori"] + [AGE_LABELS[a] for a in AGE_GROUPS], rows,
-                            caption=f"{esc(s.kort_tittel)}, hele landet {self.aar}: andel (antall), måltall 1\u201316",
-                            align="lrrrr")]
-        parts.append(content.HIDDEN_LINE)
+            rows.append([texts.NEVNER_ROW] + [
+                fmt_int(self._cell(s.id, LAND, maltall("innfridd", a)).get("nevner")) for a in AGE_GROUPS])
+            parts.append(table(["Kategori"] + [texts.AGE_LABELS[a] for a in AGE_GROUPS], rows,
+                               caption=texts.land_table_caption(esc(s.kort_tittel), self.aar), align="lrrrr",
+                               ident=f"tbl-landet-{s.id.replace('_', '-')}"))
+        parts.append(texts.HIDDEN_LINE)
         return "\n\n".join(parts)
 
-    def _funnel(self, s) -> str:
-        if funnel_plot is None or comparison is None or self.v is None or self.v.empty:
-            return ""
-        shares = comparison.land_shares(self.results.table[self.results.table["aar"] == self.aar])
-        p0 = shares.loc[shares["indikator"] == s.id, "p0"]
-        land = float(p0.iloc[0]) * 100 if len(p0) and np.isfinite(p0.iloc[0]) else None
-        fig, alt = funnel_plot(self.v, land, s.id, self.aar, NO_KOMMUNE, title=f"{s.kort_tittel} {self.aar}: alle kommuner")
-        # funnel_plot always highlights one kommune; here none is: drop its "not in the table" note
-        for ax in fig.axes:
-            for t in list(ax.texts):
-                if NO_KOMMUNE in t.get_text():
-                    t.remove()
-        alt = re.sub(r"\s*Kommune\s+" + NO_KOMMUNE + r"\s+finnes ikke i tabellen[^.]*\.", "", alt).strip()
-        return figure(fig, f"{s.tittel}: traktplott over alle kommuner, {self.aar}.", alt,
-                      ident=f"fig-trakt-{s.id.replace('_', '-')}", fmt="png")
-
-    def variasjon(self) -> str:
-        parts = [
-            "## Variasjon mellom kommuner",
-            ("Traktplottet viser andelen med innfridd behov i hver kommune mot antallet med behov. Små kommuner "
-             "varierer mer av tilfeldige grunner, derfor blir grensene smalere jo flere personer kommunen har "
-             "med behov. En kommune utenfor 99,8 %-grensene skiller seg fra landet mer enn tilfeldig variasjon "
-             "kan forklare."),
-        ]
-        for s in self.specs:
-            kv = self._kommune_v(s.id)
-            andel = pd.to_numeric(kv["andel"], errors="coerce").dropna() if len(kv) else pd.Series(dtype=float)
-            pos = kv["posisjon"].fillna("").astype(str) if len(kv) else pd.Series(dtype=str)
-            counts = [[POSITION_WORDS[p], fmt_int(int((pos == p).sum()))] for p in POSITION_WORDS]
-            counts.append(["Uten plassering (prikket eller ingen med behov)", fmt_int(int((pos == "").sum()))])
-            spread = ""
-            if len(andel):
-                q1, med, q3 = np.percentile(andel, [25, 50, 75])
-                spread = (f"Blant de {fmt_int(len(andel))} kommunene med viste tall er medianen {fmt_pct(med)}; "
-                          f"halvparten av kommunene ligger mellom {fmt_pct(q1)} og {fmt_pct(q3)}, og andelene "
-                          f"går fra {fmt_pct(andel.min())} til {fmt_pct(andel.max())}.")
-            parts += [f"### {esc(s.tittel)}", spread, self._funnel(s),
-                      table(["Plassering i traktplottet", "Kommuner"], counts,
-                            caption=f"{esc(s.kort_tittel)} {self.aar}: kommunenes plassering", align="lr")]
-        parts.append(self.utenfor())
-        return "\n\n".join(p for p in parts if p)
-
-    def utenfor(self) -> str:
-        parts = ["## Kommuner og fylker utenfor 99,8 %-grensene"]
-        if comparison is None or self.v is None or self.v.empty:
-            return "\n\n".join(parts + ["Variasjonstabellen (variasjon.csv) finnes ikke for dette året."])
-        out = comparison.outliers(self.v, "998")
-        for s in self.specs:
-            o = out[out["indikator"] == s.id]
-            land = self._cell(s.id, LAND, MAIN).get("andel")
-            if o.empty:
-                parts.append(f"**{esc(s.tittel)}:** ingen kommuner eller fylker utenfor 99,8 %-grensene.")
-                continue
-            shown = o.head(MAX_LISTED)
-            rows = []
-            for r in shown.to_dict("records"):
-                symbol, words = signal(r["posisjon"], r["nevner"])
-                rows.append([esc(r["region_navn"]), r["region"], "Fylke" if r["niva"] == "fylke" else "Kommune",
-                             fmt_pct(r["andel"]), fmt_int(r["nevner"]), f"{symbol} {words}"])
-            rest = len(o) - len(shown)
-            parts += [
-                f"### {esc(s.tittel)}",
-                table(["Enhet", "Nummer", "Nivå", "Andel innfridd", "Personer med behov", "Signal"], rows,
-                      caption=f"{esc(s.kort_tittel)} {self.aar}: utenfor 99,8 %-grensene (landet: {fmt_pct(land)})",
-                      align="lllrrl"),
-            ]
-            if rest > 0:
-                parts.append(f"Og {rest} til; alle står i variasjon.csv (kolonnen posisjon).")
-        return "\n\n".join(parts)
-
-    def _region_table(self, niva: str, caption: str) -> str:
+    def _region_table(self, niva: str, caption: str, ident: str) -> str:
         regions = self.view.regions[self.view.regions["niva"] == niva]
         rows = []
         for r in regions.to_dict("records"):
@@ -184,28 +181,41 @@ class NasjonalOversikt:
                 c = self._cell(s.id, r["region"], MAIN)
                 row.append(f"{fmt_share(c.get('andel'), c.get('antall'), c.get('nevner'))} ({fmt_int(c.get('nevner'))})")
             rows.append(row)
-        return table([niva.capitalize() if niva == "fylke" else "KOSTRA-gruppe"] + [esc(s.kort_tittel) for s in self.specs],
-                     rows, caption=caption, align="l" + "r" * len(self.specs))
+        return table([texts.NIVA_LABEL[niva]] + [esc(s.kort_tittel) for s in self.specs],
+                     rows, caption=caption, align="l" + "r" * len(self.specs), ident=ident)
 
     def fylker_og_kostragrupper(self) -> str:
         return "\n\n".join([
-            "## Fylker",
-            self._region_table("fylke", f"Andel med behovet innfridd (personer med behov), fylker {self.aar}"),
-            "## KOSTRA-grupper",
-            content.kostra_text(self.meta),
-            self._region_table("kostragruppe", f"Andel med behovet innfridd (personer med behov), KOSTRA-grupper {self.aar}"),
-            content.HIDDEN_LINE,
+            pagebreak(),
+            texts.FYLKER_HEADING,
+            self._region_table("fylke", texts.region_table_caption("fylker", self.aar), "tbl-fylker"),
+            texts.KOSTRA_HEADING,
+            texts.kostra_text(self.meta, esc),
+            self._region_table("kostragruppe", texts.region_table_caption("KOSTRA-grupper", self.aar), "tbl-kostra"),
+            texts.HIDDEN_LINE,
         ])
 
     def metode(self) -> str:
-        return content.method_section(self.meta, self.aar)
+        years = self.meta.get("aar") or [self.aar]
+        return "\n\n".join(p for p in [
+            texts.method_heading(),
+            texts.source_text(self.aar, years),
+            texts.WHO_IS_COUNTED,
+            texts.suppression_text(self.meta),
+            texts.INTERVAL_EVERYDAY,
+            texts.signal_everyday(),
+            f"{texts.funnel_method_heading()} {texts.METHOD_TEXT}",
+            texts.kostra_text(self.meta, esc),
+            texts.synthetic_notice(self.meta),
+            texts.footer(self.meta, esc),
+        ] if p)
 
     # --- for the notebook ------------------------------------------------------------------
     def vis_forside(self, vis_tittel: bool = True) -> None:
-        show(f"# {esc(self.title())}" if vis_tittel else "", self.forside())
+        show(f"# {esc(self.title())}" if vis_tittel else "", self.forside(), self.trend())
 
     def vis_landet(self) -> None:
-        show(self.landet())
+        show(pagebreak(), texts.appendix_heading_national(), details(texts.LAND_SUMMARY, self.landet()))
 
     def vis_variasjon(self) -> None:
         show(self.variasjon())
@@ -214,7 +224,7 @@ class NasjonalOversikt:
         show(self.fylker_og_kostragrupper())
 
     def vis_metode(self) -> None:
-        show(self.metode(), content.footer(self.meta))
+        show(self.metode())
 
 
 __all__ = ["NasjonalOversikt"]

@@ -1,6 +1,6 @@
 """Executed notebook -> self-contained HTML and PDF.
 
-Two engines, one set of options (``_quarto.yml`` at the repository root):
+Two engines, one set of options (``kvi_core/reporting/_quarto.yml``):
 
 * **Quarto**, when ``quarto`` is on PATH (or ``KVI_RENDERER=quarto``): the options file and the
   files it names are copied into the job's own folder, and ``quarto render`` runs there.
@@ -31,9 +31,10 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from kvi_core.resources import quarto_config
+
 ASSETS = Path(__file__).resolve().parent / "assets"
 LUA_FILTER = ASSETS / "kvi.lua"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 # Flags of pandoc that Quarto's format options map to (everything else is metadata/template variables).
 _HTML_FLAGS = {"embed-resources", "toc", "toc-depth", "css", "self-contained", "standalone"}
 _TYPST_FLAGS = {"toc", "toc-depth", "include-in-header", "keep-typ", "shift-heading-level-by", "pdf-standard"}
@@ -46,7 +47,7 @@ class RenderError(RuntimeError):
 
 
 def config_path() -> Path:
-    return Path(os.environ.get("KVI_QUARTO_CONFIG", REPO_ROOT / "_quarto.yml"))
+    return quarto_config()
 
 
 @lru_cache(maxsize=4)
@@ -112,7 +113,6 @@ def font_paths() -> list[str]:
 class Prepared:
     notebook: Path
     front_matter: dict = field(default_factory=dict)
-    figures: int = 0
 
 
 def prepare(executed: Path | nbformat.NotebookNode, workdir: Path, front_matter: dict,
@@ -154,7 +154,7 @@ def prepare(executed: Path | nbformat.NotebookNode, workdir: Path, front_matter:
         fm = dict(front_matter)
     path = workdir / f"{name}.ipynb"
     path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")  # papermill validated it already
-    return Prepared(path, fm, count)
+    return Prepared(path, fm)
 
 
 # --- pandoc + Typst ---------------------------------------------------------------------------
@@ -207,6 +207,36 @@ def _pandoc_command(prep: Prepared, fmt: str, to: str, out: Path) -> tuple[list[
     return cmd, _format_options(fmt), meta
 
 
+_TABLE_PART = re.compile(r"<(thead|tbody)>(.*?)</\1>", re.S)
+_HIDDEN_CELL = re.compile(r"(<td[^>]*>)\s*:\s*(</td>)")
+_HIDDEN_ABBR = '<abbr title="skjult">:</abbr>'
+
+
+def finish_html(html: str) -> str:
+    """What pandoc's HTML writer does not do: a ``<main>`` landmark around the content (after the
+    title block and the table of contents), ``scope`` on header cells (each body row's first cell is
+    its header), and a hidden cell ":" that a screen reader announces as "skjult"."""
+    def part(m: re.Match) -> str:
+        kind, body = m.group(1), m.group(2)
+        if kind == "thead":
+            body = body.replace("<th>", '<th scope="col">').replace("<th style", '<th scope="col" style')
+        else:
+            body = body.replace("<th>", '<th scope="row">').replace("<th style", '<th scope="row" style')
+            body = body.replace('<th scope="row">:</th>', f'<th scope="row">{_HIDDEN_ABBR}</th>')
+        return f"<{kind}>{body}</{kind}>"
+
+    html = _TABLE_PART.sub(part, html)
+    html = _HIDDEN_CELL.sub(lambda m: f"{m.group(1)}{_HIDDEN_ABBR}{m.group(2)}", html)
+    if "<main" not in html:
+        start = html.find("</nav>")
+        start = start + len("</nav>") if start >= 0 else html.find("</header>") + len("</header>")
+        if start < len("</header>"):
+            start = html.find(">", html.find("<body")) + 1
+        end = html.rfind("</body>")
+        html = html[:start] + '\n<main id="innhold">\n' + html[start:end] + "</main>\n" + html[end:]
+    return html
+
+
 def pandoc_html(prep: Prepared, out: Path) -> None:
     cmd, o, _ = _pandoc_command(prep, "html", "html5", out)
     work = prep.notebook.parent
@@ -217,6 +247,7 @@ def pandoc_html(prep: Prepared, out: Path) -> None:
         cmd += ["--toc", f"--toc-depth={int(o.get('toc-depth', 3))}"]
     cmd += [f"--css={_config_file(c)}" for c in _as_list(o.get("css"))]
     _run(cmd, work, "pandoc (HTML)")
+    out.write_text(finish_html(out.read_text(encoding="utf-8")), encoding="utf-8")
 
 
 def pandoc_typst(prep: Prepared, out_typ: Path) -> None:
@@ -279,6 +310,8 @@ def quarto(prep: Prepared, fmt: str, out: Path) -> None:
     if not produced.exists():
         raise RenderError(f"quarto laget ikke {produced.name}")
     os.replace(produced, out)
+    if fmt == "html":
+        out.write_text(finish_html(out.read_text(encoding="utf-8")), encoding="utf-8")
 
 
 # --- both -------------------------------------------------------------------------------------

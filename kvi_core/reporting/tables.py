@@ -10,9 +10,9 @@ from pathlib import Path
 from kvi_core.errors import KviInputError
 from kvi_core.pipeline import sha256 as sha256_file
 from kvi_core.publish import STAMP, default_intern, forbidden_in_publication
+from kvi_core.resources import IMPORT_ROOT, NOTEBOOKS, params_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = REPO_ROOT / "notebooks"
+REPO_ROOT = IMPORT_ROOT  # checksummed files are named relative to it
 RESULTS_DIR = "tabeller"
 
 
@@ -36,7 +36,7 @@ def code_sha(reporting: bool) -> str:
     files = [p for p in core.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     if not reporting:
         files = [p for p in files if "reporting" not in p.relative_to(core).parts]
-    files += [p for p in (REPO_ROOT / "params").rglob("*.toml")]
+    files += [p for p in params_dir().rglob("*.toml")]
     if reporting:
         files += list(NOTEBOOKS.glob("*.ipynb"))
         from kvi_core.reporting.render import config_path

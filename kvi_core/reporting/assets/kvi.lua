@@ -132,6 +132,13 @@ local function figure(fig)
   return fig:walk({ Image = function(_) return img end })
 end
 
+-- every table's first column holds its rows' headers (render.finish_html adds scope="row" in HTML)
+local function row_headers(t)
+  if not FORMAT:match("html") then return nil end
+  for _, body in ipairs(t.bodies) do body.row_head_columns = 1 end
+  return t
+end
+
 return {
   { Meta = function(m)
       local e, w = truthy(m["kvi-echo"]), truthy(m["kvi-warning"])
@@ -140,4 +147,5 @@ return {
     end },
   { Div = cell },
   { Figure = figure },
+  { Table = row_headers },
 }

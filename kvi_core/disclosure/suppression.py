@@ -1,6 +1,6 @@
 """Disclosure control (prikking) of one indicator and year (DATA_CONTRACT §5).
 
-The whole linked table is one linear model (see ``kvi_core.audit``): categories and ``nevner``,
+The whole linked table is one linear model (see ``kvi_core.disclosure.model``): categories and ``nevner``,
 age groups and ``alle``, kommune → fylke → land, kommune → KOSTRA group → land and bydel →
 kommune are all columns of one sparse 0/1 matrix X over the inner cells. Nothing is suppressed
 table by table.
@@ -15,7 +15,7 @@ table by table.
    cells (a hash lookup of the reduced protected columns), or would reveal a sum of hidden cells
    sitting at their lower bound (hidden 1s; the "anySum" case).
 3. Interval stage: knowing hidden ≥ 1, an attacker can still pin cells (two hidden ones summing
-   to 2). ``audit.pinned_cells`` finds every hidden cell that the published ones leave one whole
+   to 2). ``intervals.pinned_cells`` finds every hidden cell that the published ones leave one whole
    number; for each, the least preferred published cell of its LP certificate is hidden too, the
    elimination protects the new ones, and this repeats until nothing is pinned.
 
@@ -31,21 +31,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kvi_core.audit import (
-    KATEGORIER,
-    N_CAT,
-    PER_UNIT,
-    AuditStats,
-    Layout,
-    LinearTable,
-    Pinned,
-    SpanBasis,
-    eliminate,
-    pinned_cells,
-)
+from kvi_core.disclosure.elimination import SpanBasis, eliminate
+from kvi_core.disclosure.intervals import AuditStats, Pinned, pinned_cells
+from kvi_core.disclosure.model import N_CAT, PER_UNIT, Layout, LinearTable
 from kvi_core.geography import NIVA_ORDER
 from kvi_core.indicators import aggregate
-from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS
+from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS, KATEGORIER
 
 PRIMARY, SECONDARY = "primær", "sekundær"
 HASH_PRIME = (1 << 61) - 1

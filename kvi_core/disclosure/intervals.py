@@ -1,4 +1,4 @@
-"""Can a hidden number be worked out? The disclosure audit (DATA_CONTRACT §5) and ``kvi audit``.
+"""Can a hidden number be worked out? The interval audit of hidden cells (DATA_CONTRACT §5).
 
 One indicator and year is one linear system. The *inner* cells are unit × age group (3) ×
 category (4); every published cell (region × ``alle``/age group × category/``nevner``) is the sum
@@ -17,17 +17,15 @@ Per connected block of unknowns:
    suppressing) and a few "pushes" of all undecided cells up and down with random weights show
    most cells taking values a whole number apart; only the rest get their own min and max LPs.
 
-This module also holds the pieces ``kvi_core.suppression`` builds on: the table layout, the
-merged column model and the sparse integer elimination.
+The table model is in ``model.py``, the exact elimination in ``elimination.py``.
 """
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
-from typing import Iterable, TextIO
 
 import highspy
 import numpy as np
@@ -35,166 +33,13 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from kvi_core.completeness import require_complete
+from kvi_core.disclosure.elimination import SpanBasis
+from kvi_core.disclosure.model import Layout, LinearTable
 from kvi_core.errors import KviInputError
-from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS
-
-TOTAL = "nevner"  # kategori of the sum of the four categories
-ALL_AGES = AGE_GROUPS[0]  # "alle"
-N_AGE, N_CAT = len(INNER_AGE_GROUPS), len(CATEGORIES)
-PER_UNIT = N_AGE * N_CAT  # inner cells per unit
-KATEGORIER = (*CATEGORIES, TOTAL)
-
-AGE_SETS = {ALL_AGES: tuple(range(N_AGE)), **{a: (i,) for i, a in enumerate(INNER_AGE_GROUPS)}}
-CAT_SETS = {TOTAL: tuple(range(N_CAT)), **{c: (i,) for i, c in enumerate(CATEGORIES)}}
+from kvi_core.solver import new_highs
 
 EPS = 1e-6  # LP tolerance when counting whole numbers in an interval
 FINDING_COLUMNS = ["region", "aldersgruppe", "kategori", "nedre", "ovre"]
-
-
-# --- the table as a linear model ----------------------------------------------------------------
-
-class Layout:
-    """Inner rows of one year's geography: row = unit · 12 + age · 4 + category (units sorted)."""
-
-    def __init__(self, members: pd.DataFrame, extra_units: Iterable[str] = ()):
-        units = sorted(set(members["unit"].astype(str)) | {str(u) for u in extra_units})
-        self.units = units
-        pos = {u: i for i, u in enumerate(units)}
-        self.region_units: dict[str, np.ndarray] = {
-            region: np.array(sorted(pos[u] for u in grp), dtype=np.int64)
-            for region, grp in members.groupby("region", sort=True)["unit"]
-        }
-        self.n_rows = len(units) * PER_UNIT
-        self._offsets = {
-            (a, k): np.array([ai * N_CAT + ci for ai in AGE_SETS[a] for ci in CAT_SETS[k]], dtype=np.int64)
-            for a in AGE_SETS
-            for k in CAT_SETS
-        }
-
-    def rows(self, region: str, aldersgruppe: str, kategori: str) -> np.ndarray:
-        """Sorted inner rows that add up to a cell."""
-        try:
-            units = self.region_units[region]
-            offsets = self._offsets[(aldersgruppe, kategori)]
-        except KeyError:
-            raise KviInputError(
-                f"ukjent celle region={region!r} aldersgruppe={aldersgruppe!r} kategori={kategori!r}"
-            ) from None
-        return (units[:, None] * PER_UNIT + offsets[None, :]).ravel()
-
-
-@dataclass
-class LinearTable:
-    """The cells of one table as *unique* columns of X over the rows not known to be zero.
-
-    Rows inside a published zero cell are known to be 0 and dropped (zeros are published and every
-    count is ≥ 0). Cells with the same remaining rows are the same number and share one column
-    (land reached through both hierarchies, a kommune alone in its KOSTRA group, fylke Oslo =
-    kommune Oslo, a nevner equal to its only non-zero category ...).
-    """
-
-    n_rows: int
-    cols: list[tuple[int, ...]]  # rows of each unique column
-    cell_col: np.ndarray  # unique column of each input cell
-
-    @classmethod
-    def build(cls, layout: Layout, keys: pd.DataFrame, zero: np.ndarray) -> "LinearTable":
-        """``keys``: region, aldersgruppe, kategori per cell; ``zero``: the cell is published as 0."""
-        row_sets = [
-            layout.rows(r, a, k)
-            for r, a, k in zip(keys["region"], keys["aldersgruppe"], keys["kategori"])
-        ]
-        known_zero = np.zeros(layout.n_rows, dtype=bool)
-        for rows, z in zip(row_sets, zero):
-            if z:
-                known_zero[rows] = True
-        index: dict[tuple[int, ...], int] = {}
-        cell_col = np.empty(len(row_sets), dtype=np.int64)
-        for i in _canonical_order(keys):  # column numbers do not depend on the input's row order
-            rows = row_sets[i]
-            cell_col[i] = index.setdefault(tuple(rows[~known_zero[rows]].tolist()), len(index))
-        return cls(layout.n_rows, list(index), cell_col)
-
-    def singleton_col(self) -> dict[int, int]:
-        """Row -> the column that is exactly that one row (an inner cell, after zeros are dropped)."""
-        return {rows[0]: c for c, rows in enumerate(self.cols) if len(rows) == 1}
-
-
-def _canonical_order(keys: pd.DataFrame) -> np.ndarray:
-    """Cells sorted by region code, age group and category."""
-    age = pd.Index(AGE_GROUPS).get_indexer(keys["aldersgruppe"])
-    kat = pd.Index(KATEGORIER).get_indexer(keys["kategori"])
-    region = pd.Index(sorted(set(keys["region"]))).get_indexer(keys["region"])
-    return np.lexsort((kat, age, region))
-
-
-# --- sparse integer vectors -------------------------------------------------------------------
-
-def eliminate(v: dict[int, int], p: dict[int, int], r: int) -> tuple[int, int, int]:
-    """In place, v := (a·v − c·p) / g with integers a > 0, c chosen so that v[r] becomes 0.
-
-    Fraction-free, so no tolerance is needed (Python ints do not overflow). Returns (a, c, g) so a
-    caller can update a linear hash of v.
-    """
-    g0 = math.gcd(p[r], v[r])
-    a, c = p[r] // g0, v[r] // g0
-    if a < 0:
-        a, c = -a, -c
-    if a != 1:
-        for k in v:
-            v[k] *= a
-    for k, x in p.items():
-        y = v.get(k, 0) - c * x
-        if y:
-            v[k] = y
-        else:
-            v.pop(k, None)
-    g = 1
-    if a != 1 and v:
-        g = math.gcd(*v.values())
-        if g > 1:
-            for k in v:
-                v[k] //= g
-    return a, c, g
-
-
-class SpanBasis:
-    """The span of the cells published so far, in reduced row echelon form.
-
-    ``pivots[r]`` is a basis vector with pivot row r; it holds no other pivot row, so a vector is
-    reduced by one elimination per pivot row it holds. A vector reduces to {} exactly when it is a
-    linear combination of the basis. Keys < 0 are carried along (values), never pivots.
-    """
-
-    def __init__(self) -> None:
-        self.pivots: dict[int, dict[int, int]] = {}
-        self.holders: defaultdict[int, set[int]] = defaultdict(set)  # row -> pivots holding it
-
-    def reduce(self, v: dict[int, int]) -> dict[int, int]:
-        out = dict(v)
-        for r in [r for r in v if r in self.pivots]:
-            eliminate(out, self.pivots[r], r)
-        return out
-
-    def add(self, q: dict[int, int], s: int) -> None:
-        """Add a reduced vector q with pivot row s (q[s] != 0), keeping the echelon form."""
-        for r2 in sorted(self.holders.pop(s, ())):
-            p = self.pivots[r2]
-            before = [k in p for k in q]
-            eliminate(p, q, s)
-            for k, was in zip(q, before):
-                if k == s or k < 0:
-                    continue
-                now = k in p
-                if now and not was:
-                    self.holders[k].add(r2)
-                elif was and not now:
-                    self.holders[k].discard(r2)
-        self.pivots[s] = q
-        for k in q:
-            if k != s and k >= 0:
-                self.holders[k].add(s)
 
 
 # --- the interval audit -------------------------------------------------------------------------
@@ -371,7 +216,7 @@ class _BlockLP:
         lp.a_matrix_.index_ = a.indices.astype(np.int32)
         lp.a_matrix_.value_ = a.data
         lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, len(rows)
-        self.h = highspy.Highs()
+        self.h = new_highs()
         for opt, val in (
             ("output_flag", False), ("presolve", "off"), ("threads", 1), ("random_seed", 0),
             ("simplex_strategy", 4),  # primal: the last basis stays feasible when only costs change
@@ -437,7 +282,7 @@ def pinned_cells(
         var = np.flatnonzero(label == b)
         local = np.full(len(label), -1, dtype=np.int64)
         local[var] = np.arange(len(var))
-        loc = lambda items: [_Item(it.col, local[it.var], it.rhs, it.known) for it in items]  # noqa: E731
+        loc = lambda items: [_Item(it.col, local[it.var], it.rhs, it.known) for it in items]
         x_true = None if truth is None else truth[sys_.var_rows[var]].astype(float)
         block = _Block(loc(grp["eq"]), loc(grp["ge"]), loc(grp["t"]), sys_.lower[var], upper, seed=b)
         out.extend(block.audit(x_true, stats))
@@ -604,86 +449,3 @@ def _audit(cells: pd.DataFrame, members: pd.DataFrame) -> tuple[pd.DataFrame, Au
     out = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     out[["nedre", "ovre"]] = out[["nedre", "ovre"]].astype(float).round(6)
     return out, stats
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise KviInputError(f"finner ikke {path}")
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except Exception as exc:  # unreadable: one clear line
-        raise KviInputError(f"kan ikke lese {path}: {exc}") from None
-
-
-def _need(df: pd.DataFrame, cols: list[str], path: Path) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise KviInputError(f"{path}: mangler kolonne(r) {', '.join(missing)}")
-
-
-def _published_cells(table: pd.DataFrame) -> pd.DataFrame:
-    """Long format (contract §4) -> one row per cell, nevner as its own kategori."""
-    num = lambda s: pd.to_numeric(s.replace("", np.nan), errors="coerce")  # noqa: E731
-    antall = table[["region", "aldersgruppe", "kategori"]].assign(antall=num(table["antall"]))
-    nev = table[["region", "aldersgruppe"]].assign(antall=num(table["nevner"]))
-    # nevner is repeated on the four category rows: published if any of them shows it
-    nev = nev.groupby(["region", "aldersgruppe"], sort=False, as_index=False)["antall"].first()
-    return pd.concat([antall, nev.assign(kategori=TOTAL)], ignore_index=True)
-
-
-def audit_directory(dir: Path) -> pd.DataFrame:
-    """Audit every (indikator, aar) of a ``kvi compute`` output folder.
-
-    Reads ``indikatorer.csv`` and ``regioner.csv``; returns findings with columns indikator, aar,
-    region, aldersgruppe, kategori, nedre, ovre. ``findings.attrs["summary"]`` holds the counts
-    ``print_audit`` shows.
-    """
-    dir = Path(dir)
-    if not dir.is_dir():
-        raise KviInputError(f"finner ikke mappen {dir}")
-    require_complete(dir)  # every cell there once, every shown sum consistent, no internal file
-    ind_path, reg_path = dir / "indikatorer.csv", dir / "regioner.csv"
-    table, regioner = _read_csv(ind_path), _read_csv(reg_path)
-    _need(table, ["indikator", "aar", "region", "aldersgruppe", "kategori", "antall", "nevner"], ind_path)
-    _need(regioner, ["aar", "unit", "niva", "region", "region_navn"], reg_path)
-    if table.empty:
-        raise KviInputError(f"{ind_path} har ingen rader")
-    summary = {"tabeller": 0, "celler": 0, "prikket": 0, "lp": 0}
-    parts = []
-    for (ind, aar), grp in table.groupby(["indikator", "aar"], sort=True):
-        members = regioner[regioner["aar"] == aar]
-        if members.empty:
-            raise KviInputError(f"{reg_path} har ingen regioner for år {aar}")
-        cells = _published_cells(grp)
-        found, stats = _audit(cells, members)
-        summary["tabeller"] += 1
-        summary["celler"] += len(cells)
-        summary["prikket"] += int(cells["antall"].isna().sum())
-        summary["lp"] += stats.lp_solves
-        parts.append(found.assign(indikator=ind, aar=int(aar)))
-    out = pd.concat(parts, ignore_index=True)[["indikator", "aar", *FINDING_COLUMNS]]
-    out.attrs["summary"] = summary
-    return out
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.0f}" if abs(x - round(x)) < EPS else f"{x:.2f}".replace(".", ",")
-
-
-def print_audit(findings: pd.DataFrame, stream: TextIO) -> None:
-    """A short report in Norwegian: what was checked and every hidden cell that can be worked out."""
-    s = findings.attrs.get("summary")
-    if s:
-        print(
-            f"Kontrollert {s['tabeller']} tabeller (indikator og år) med {s['celler']} celler, "
-            f"hvorav {s['prikket']} prikket.",
-            file=stream,
-        )
-    if findings.empty:
-        print("Ingen prikket celle kan regnes ut eller avgrenses til ett tall. Prikkingen er trygg.", file=stream)
-        return
-    print(f"ADVARSEL: {len(findings)} prikkede celler kan regnes ut:", file=stream)
-    for r in findings.itertuples(index=False):
-        where = f"{getattr(r, 'indikator', '')} {getattr(r, 'aar', '')} ".lstrip()
-        verdi = _fmt(r.nedre) if abs(r.ovre - r.nedre) < EPS else f"mellom {_fmt(r.nedre)} og {_fmt(r.ovre)}"
-        print(f"  {where}{r.region} {r.aldersgruppe} {r.kategori}: {verdi}", file=stream)

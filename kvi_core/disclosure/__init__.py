@@ -1,0 +1,8 @@
+"""Disclosure control (prikking, DATA_CONTRACT §5): one module per concern.
+
+model          the table as one linear model (Layout, LinearTable)
+elimination    fraction-free exact elimination over sparse integer vectors (SpanBasis)
+intervals      the attacker's interval of each hidden cell (exact step, then LP per block)
+suppression    primary and secondary suppression of one indicator and year
+audit_command  ``kvi audit DIR``: read a folder, audit it, print the findings
+"""

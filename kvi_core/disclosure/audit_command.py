@@ -1,0 +1,96 @@
+"""``kvi audit DIR``: read a ``kvi compute`` folder, audit it, print the findings in bokmål."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+import pandas as pd
+
+from kvi_core.completeness import require_complete
+from kvi_core.disclosure.intervals import EPS, FINDING_COLUMNS, _audit
+from kvi_core.errors import KviInputError
+from kvi_core.specs import TOTAL
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise KviInputError(f"finner ikke {path}")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except Exception as exc:  # unreadable: one clear line
+        raise KviInputError(f"kan ikke lese {path}: {exc}") from None
+
+
+def _need(df: pd.DataFrame, cols: list[str], path: Path) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise KviInputError(f"{path}: mangler kolonne(r) {', '.join(missing)}")
+
+
+def _published_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """Long format (contract §4) -> one row per cell, nevner as its own kategori."""
+    num = lambda s: pd.to_numeric(s.replace("", np.nan), errors="coerce")
+    antall = table[["region", "aldersgruppe", "kategori"]].assign(antall=num(table["antall"]))
+    nev = table[["region", "aldersgruppe"]].assign(antall=num(table["nevner"]))
+    # nevner is repeated on the four category rows: published if any of them shows it
+    nev = nev.groupby(["region", "aldersgruppe"], sort=False, as_index=False)["antall"].first()
+    return pd.concat([antall, nev.assign(kategori=TOTAL)], ignore_index=True)
+
+
+def audit_directory(dir: Path) -> pd.DataFrame:
+    """Audit every (indikator, aar) of a ``kvi compute`` output folder.
+
+    Reads ``indikatorer.csv`` and ``regioner.csv``; returns findings with columns indikator, aar,
+    region, aldersgruppe, kategori, nedre, ovre. ``findings.attrs["summary"]`` holds the counts
+    ``print_audit`` shows.
+    """
+    dir = Path(dir)
+    if not dir.is_dir():
+        raise KviInputError(f"finner ikke mappen {dir}")
+    require_complete(dir)  # every cell there once, every shown sum consistent, no internal file
+    ind_path, reg_path = dir / "indikatorer.csv", dir / "regioner.csv"
+    table, regioner = _read_csv(ind_path), _read_csv(reg_path)
+    _need(table, ["indikator", "aar", "region", "aldersgruppe", "kategori", "antall", "nevner"], ind_path)
+    _need(regioner, ["aar", "unit", "niva", "region", "region_navn"], reg_path)
+    if table.empty:
+        raise KviInputError(f"{ind_path} har ingen rader")
+    summary = {"tabeller": 0, "celler": 0, "prikket": 0, "lp": 0}
+    parts = []
+    for (ind, aar), grp in table.groupby(["indikator", "aar"], sort=True):
+        members = regioner[regioner["aar"] == aar]
+        if members.empty:
+            raise KviInputError(f"{reg_path} har ingen regioner for år {aar}")
+        cells = _published_cells(grp)
+        found, stats = _audit(cells, members)
+        summary["tabeller"] += 1
+        summary["celler"] += len(cells)
+        summary["prikket"] += int(cells["antall"].isna().sum())
+        summary["lp"] += stats.lp_solves
+        parts.append(found.assign(indikator=ind, aar=int(aar)))
+    out = pd.concat(parts, ignore_index=True)[["indikator", "aar", *FINDING_COLUMNS]]
+    out.attrs["summary"] = summary
+    return out
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.0f}" if abs(x - round(x)) < EPS else f"{x:.2f}".replace(".", ",")
+
+
+def print_audit(findings: pd.DataFrame, stream: TextIO) -> None:
+    """A short report in Norwegian: what was checked and every hidden cell that can be worked out."""
+    s = findings.attrs.get("summary")
+    if s:
+        print(
+            f"Kontrollert {s['tabeller']} tabeller (indikator og år) med {s['celler']} celler, "
+            f"hvorav {s['prikket']} prikket.",
+            file=stream,
+        )
+    if findings.empty:
+        print("Ingen prikket celle kan regnes ut eller avgrenses til ett tall. Prikkingen er trygg.", file=stream)
+        return
+    print(f"ADVARSEL: {len(findings)} prikkede celler kan regnes ut:", file=stream)
+    for r in findings.itertuples(index=False):
+        where = f"{getattr(r, 'indikator', '')} {getattr(r, 'aar', '')} ".lstrip()
+        verdi = _fmt(r.nedre) if abs(r.ovre - r.nedre) < EPS else f"mellom {_fmt(r.nedre)} og {_fmt(r.ovre)}"
+        print(f"  {where}{r.region} {r.aldersgruppe} {r.kategori}: {verdi}", file=stream)

@@ -1,0 +1,71 @@
+"""Fraction-free exact elimination over sparse integer vectors (no floating tolerance)."""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+
+def eliminate(v: dict[int, int], p: dict[int, int], r: int) -> tuple[int, int, int]:
+    """In place, v := (a·v − c·p) / g with integers a > 0, c chosen so that v[r] becomes 0.
+
+    Fraction-free, so no tolerance is needed (Python ints do not overflow). Returns (a, c, g) so a
+    caller can update a linear hash of v.
+    """
+    g0 = math.gcd(p[r], v[r])
+    a, c = p[r] // g0, v[r] // g0
+    if a < 0:
+        a, c = -a, -c
+    if a != 1:
+        for k in v:
+            v[k] *= a
+    for k, x in p.items():
+        y = v.get(k, 0) - c * x
+        if y:
+            v[k] = y
+        else:
+            v.pop(k, None)
+    g = 1
+    if a != 1 and v:
+        g = math.gcd(*v.values())
+        if g > 1:
+            for k in v:
+                v[k] //= g
+    return a, c, g
+
+
+class SpanBasis:
+    """The span of the cells published so far, in reduced row echelon form.
+
+    ``pivots[r]`` is a basis vector with pivot row r; it holds no other pivot row, so a vector is
+    reduced by one elimination per pivot row it holds. A vector reduces to {} exactly when it is a
+    linear combination of the basis. Keys < 0 are carried along (values), never pivots.
+    """
+
+    def __init__(self) -> None:
+        self.pivots: dict[int, dict[int, int]] = {}
+        self.holders: defaultdict[int, set[int]] = defaultdict(set)  # row -> pivots holding it
+
+    def reduce(self, v: dict[int, int]) -> dict[int, int]:
+        out = dict(v)
+        for r in [r for r in v if r in self.pivots]:
+            eliminate(out, self.pivots[r], r)
+        return out
+
+    def add(self, q: dict[int, int], s: int) -> None:
+        """Add a reduced vector q with pivot row s (q[s] != 0), keeping the echelon form."""
+        for r2 in sorted(self.holders.pop(s, ())):
+            p = self.pivots[r2]
+            before = [k in p for k in q]
+            eliminate(p, q, s)
+            for k, was in zip(q, before):
+                if k == s or k < 0:
+                    continue
+                now = k in p
+                if now and not was:
+                    self.holders[k].add(r2)
+                elif was and not now:
+                    self.holders[k].discard(r2)
+        self.pivots[s] = q
+        for k in q:
+            if k != s and k >= 0:
+                self.holders[k].add(s)

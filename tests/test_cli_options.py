@@ -1,0 +1,70 @@
+"""The command line's own rules (docs/NAMING.md): help for every option, bokmål names with the old
+names kept as aliases, repeatable --kommune, --version."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from kvi_core import __version__
+from kvi_core.cli import build_parser
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def test_every_option_of_every_command_has_help_text():
+    parser = build_parser()
+    missing = []
+    for name, sub in [("kvi", parser), *_subparsers(parser).items()]:
+        for action in sub._actions:
+            if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
+                continue
+            if not (action.help or "").strip():
+                missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    "argv,want",
+    [
+        (["--kommune", "0301", "5001"], ["0301", "5001"]),
+        (["--kommune", "0301", "--kommune", "5001"], ["0301", "5001"]),
+        (["--kommune", "0301", "--kommune", "5001", "1101"], ["0301", "5001", "1101"]),
+        ([], None),
+    ],
+)
+def test_kommune_is_repeatable_and_takes_several(argv, want):
+    a = build_parser().parse_args(["reports", "--input", "x.csv", "--aar", "2024", "--out", "o", *argv])
+    assert a.kommune == want
+
+
+@pytest.mark.parametrize("flag", ["--aar", "--years"])
+def test_demo_data_years_flag_is_aar_with_the_old_name_as_alias(flag):
+    a = build_parser().parse_args(["demo-data", "--out", "d.csv", flag, "2022-2024"])
+    assert a.aar == "2022-2024"
+
+
+@pytest.mark.parametrize("flag", ["--personer", "--persons"])
+def test_demo_data_persons_flag_is_bokmal_with_the_old_name_as_alias(flag):
+    assert build_parser().parse_args(["demo-data", "--out", "d.csv", flag, "123"]).personer == 123
+
+
+def test_version():
+    r = subprocess.run([sys.executable, "-m", "kvi_core", "--version"], capture_output=True, text=True, check=False)
+    assert (r.returncode, r.stdout, r.stderr) == (0, f"kvi {__version__}\n", "")
+
+
+def test_demo_data_with_the_old_flag_names_writes_the_asked_years(tmp_path):
+    from kvi_core.cli import main
+
+    out = tmp_path / "d.csv"
+    assert main(["demo-data", "--out", str(out), "--years", "2023-2024", "--persons", "3000", "--seed", "1"]) == 0
+    import pandas as pd
+
+    assert sorted(pd.read_csv(out, usecols=["aar"])["aar"].unique()) == [2023, 2024]

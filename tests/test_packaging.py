@@ -1,0 +1,62 @@
+"""The lock, environment.yml and pyproject.toml agree (issue 9, item 1)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import tomllib
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("environment_from_lock", ROOT / "tools" / "environment_from_lock.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _lock_text() -> str:
+    return (ROOT / "requirements.lock").read_text(encoding="utf-8")
+
+
+def test_environment_yml_is_generated_from_the_lock():
+    want = _tool().environment_yml(_lock_text())
+    assert (ROOT / "environment.yml").read_text(encoding="utf-8") == want, "run: python tools/environment_from_lock.py"
+
+
+def test_every_declared_dependency_is_locked_within_its_bounds():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = list(project["project"]["dependencies"])
+    for extra in ("test", "lint"):
+        declared += project["project"]["optional-dependencies"][extra]
+    declared += project["dependency-groups"]["build"]
+    pins = {canonicalize_name(n): v for n, v in _tool().locked_pins(_lock_text())}
+    problems = []
+    for text in declared:
+        req = Requirement(text)
+        version = pins.get(canonicalize_name(req.name))
+        if version is None or not req.specifier.contains(version, prereleases=True):
+            problems.append(f"{text}: locked {version}")
+    assert problems == []
+
+
+def test_every_locked_package_has_a_hash():
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", _lock_text())
+    pinned = [b for b in blocks if re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*==", b)]
+    assert len(pinned) > 50
+    assert [b.splitlines()[0] for b in pinned if "--hash=sha256:" not in b] == []
+
+
+def test_check_mode_notices_a_hand_edited_environment(tmp_path, monkeypatch):
+    tool = _tool()
+    env = tmp_path / "environment.yml"
+    env.write_text(tool.environment_yml(_lock_text()).replace("pandas==", "pandas>="), encoding="utf-8")
+    monkeypatch.setattr(tool, "ENVIRONMENT", env)
+    assert tool.main(["--check"]) == 1
+    env.write_text(tool.environment_yml(_lock_text()), encoding="utf-8")
+    assert tool.main(["--check"]) == 0
