@@ -13,9 +13,9 @@ from scipy.optimize import linprog
 
 from kvi_core.disclosure.audit_command import audit_directory, print_audit
 from kvi_core.disclosure.intervals import audit_cells
+from kvi_core.output import share_percent
 from kvi_core.errors import KviInputError
 from kvi_core.indicators import aggregate
-from kvi_core.output import share_percent
 from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS
 
 KAT = (*CATEGORIES, "nevner")

@@ -5,7 +5,6 @@ import io
 
 import numpy as np
 import pandas as pd
-import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 

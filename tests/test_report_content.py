@@ -60,6 +60,10 @@ def _tables(tmp_path, three: bool):
               + _rows("0301", "kommune", "Oslo", {1: 900, 5: 150, 9: 150, 13: 300}, {"alle": 1500})
               + _rows("EKA03", "fylke", "Oslo", {1: 900, 5: 150, 9: 150, 13: 300}, {"alle": 1500}))
         t3 = add_confidence_intervals(pd.DataFrame(t3)).assign(periode="2022-2024", brudd=False)
+        before = (_rows("EAK", "land", "Hele landet", {1: 1800, 13: 600}, {"alle": 3000}, aar=2023)
+                  + _rows("1151", "kommune", "Utsira", {1: 9, 5: None, 9: None, 13: None}, {"alle": 18}, aar=2023))
+        before = add_confidence_intervals(pd.DataFrame(before)).assign(periode="2021-2023", brudd=False)
+        t3 = pd.concat([before, t3], ignore_index=True)
         t3.to_csv(tmp_path / "indikatorer_3ar.csv", index=False)
         variasjon(t3).assign(periode="2022-2024").to_csv(tmp_path / "variasjon_3ar.csv", index=False)
     return tmp_path
@@ -72,6 +76,7 @@ def test_hidden_year_shows_the_three_year_figure_and_says_why(tmp_path):
     assert h["signal"] == "usikkert"  # 18 person-years: the interval is far wider than UNCERTAIN_WIDTH
     text = texts.headline_sentence("Utsira", h, lambda v: f"{v:.1f} %", str)
     assert "2024 alene er skjult" in text and "2022\u20132024" in text and "66.7 %" in text
+    assert "treårstallet 50,0\u00a0% for 2021\u20132023" in r.indikator(next(s for s in r.specs if s.id == IND))
     page1 = r.forside()
     assert "2022\u20132024 (tre år samlet)" in page1
     assert "usikkert" in page1

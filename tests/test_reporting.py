@@ -220,7 +220,7 @@ def test_html_is_accessible_and_has_no_code(run, k):
         assert len(img.get("alt", "")) > 40, img.get("src", "")[:60]
     assert p.tables[0]["caption"].startswith("Tallene bak figuren")  # the numbers behind the barometer
     assert all(t["caption"] for t in p.tables)
-    assert '<th scope="row">' in html and '<th scope="col"' in html
+    assert '<th scope="row"' in html and '<th scope="col"' in html
     assert html.count("<main") == 1 and "</main>" in html
     ids = re.findall(r'\bid="([^"]+)"', html)
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)[:5]

@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 
 from kvi_core.reporting import texts
 from kvi_core.reporting.markdown import fmt_pct, is_missing
-from kvi_core.reporting.texts import AGE_LABELS, CATEGORY_LABELS, norwegian_list
+from kvi_core.reporting.texts import AGE_LABELS, CATEGORY_LABELS
 from kvi_core.specs import AGE_GROUPS, CATEGORIES
 
 # Okabe-Ito fills (colour-blind safe), each segment outlined in OUTLINE (at least 3:1 against white and
@@ -39,12 +39,12 @@ def _x(v: float) -> str:
 
 
 
-def _svg_open(W: float, height: float, title: str) -> list[str]:
+def _svg_open(width: float, height: float, title: str) -> list[str]:
     return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_x(W)} {_x(height)}" width="{_x(W)}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_x(width)} {_x(height)}" width="{_x(width)}" '
         f'height="{_x(height)}" font-family="{FONT}" font-size="11" role="img">',
         f"<title>{escape(title)}</title>",
-        f'<rect width="{_x(W)}" height="{_x(height)}" fill="#FFFFFF"/>',
+        f'<rect width="{_x(width)}" height="{_x(height)}" fill="#FFFFFF"/>',
     ]
 
 
@@ -176,7 +176,7 @@ def categories_by_age(
     units = list(labels)
     W, left, right = 900.0, 200.0, 16.0
     bar_w = W - left - right
-    row_h, bar_h, head_h, gap = 16.0, 12.0, 17.0, 5.0
+    row_h, bar_h, head_h, gap = 14.0, 11.0, 15.0, 3.0
     top = 50.0
     height = top + len(AGE_GROUPS) * (head_h + row_h * len(units) + gap) + 22.0
     out = _svg_open(W, height, title)
@@ -294,7 +294,7 @@ def trend(series: list[dict], years: list[int], title: str, notes: list[str] = (
     ``status`` ('' | 'prikket' | 'brudd' | 'mangler'), all lists in the order of ``years``.
     """
     W, left, right, top = 900.0, 52.0, 16.0, 46.0
-    plot_h = 130.0
+    plot_h = 112.0
     notes = list(notes) + [f"{s['label']}: " + ", ".join(f"{y} {st}" for y, st in zip(years, s["status"])
                                                            if st and st != "brudd")
                            for s in series if any(st and st != "brudd" for st in s["status"])]

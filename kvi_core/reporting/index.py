@@ -4,6 +4,7 @@ usable: a labelled search field and a live count), the generation date and links
 Self-contained: no network at view time. Words from ``texts``."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 from html import escape
 from pathlib import Path
@@ -28,6 +29,7 @@ input[type=search] { width: 100%; max-width: 28rem; font-size: 1.05rem; padding:
   border: 2px solid #595959; border-radius: 4px; }
 input[type=search]:focus { outline: 3px solid #0b5394; outline-offset: 2px; }
 .antall { color: var(--muted); margin: .4rem 0 1rem; }
+.mangler { color: var(--muted); }
 section.fylke h3 { font-size: 1.1rem; margin: 1.2rem 0 .3rem; border-bottom: 1px solid var(--line); }
 ul.kommuner { list-style: none; padding: 0; margin: 0; columns: 2 18rem; }
 ul.kommuner li { padding: .15rem 0; break-inside: avoid; }
@@ -65,9 +67,17 @@ DATA_FILES = ("indikatorer.csv", "indikatorer.parquet", "variasjon.csv", "tidsse
               "variasjon_3ar.csv", "regioner.csv", "metadata.json")
 
 
+def _when(iso: str) -> str:
+    """'2026-11-26T12:28:30+00:00' -> '26.11.2026 kl. 12:28' (the text as given when it is not ISO)."""
+    try:
+        return dt.datetime.fromisoformat(iso).strftime("%d.%m.%Y kl. %H:%M")
+    except ValueError:
+        return iso
+
+
 def _links(entry: dict | None, label: str) -> str:
     if not entry or entry.get("status") != "ok":
-        return f'<span class="mangler">{escape(texts.INDEX_MISSING)}</span>'
+        return f'{escape(label)} <span class="mangler">{escape(texts.INDEX_MISSING)}</span>'
     f = entry["filer"]
     return (f'<a href="{escape(f["html"]["fil"])}">{escape(label)}</a> '
             f'(<a href="{escape(f["pdf"]["fil"])}" aria-label="{escape(label)}, PDF">PDF</a>)')
@@ -106,7 +116,7 @@ def index_html(aar: int, manifest: dict, kommuner: list[dict], meta: dict, natio
 </head>
 <body>
 <header><h1>{escape(title)}</h1>
-<p>{escape(texts.index_generated(manifest.get("generert", ""), __version__))}</p></header>
+<p>{escape(texts.index_generated(_when(manifest.get("generert", "")), __version__))}</p></header>
 <main>
 {f'<p class="merknad"><strong>{escape(notice)}</strong></p>' if notice else ''}
 <section class="nasjonal" aria-labelledby="nasjonal"><h2 id="nasjonal">{escape(texts.INDEX_NATIONAL_HEADING)}</h2>
@@ -121,7 +131,7 @@ def index_html(aar: int, manifest: dict, kommuner: list[dict], meta: dict, natio
 {data}
 <p>{escape(kostra)}</p>
 </main>
-<footer><p>{escape(texts.index_generated(manifest.get("generert", ""), __version__))}
+<footer><p>{escape(texts.index_generated(_when(manifest.get("generert", "")), __version__))}
 <a href="manifest.json">manifest.json</a></p></footer>
 <script>{SCRIPT}</script>
 </body>

@@ -11,6 +11,7 @@ from kvi_core.pipeline import sha256 as sha256_file
 from kvi_core.publish import PUBLISHED_FILES
 from kvi_core.reporting.tables import _sha_json, code_sha
 from kvi_core.resources import KOMMUNE_NOTEBOOK, NATIONAL_NOTEBOOK
+
 NATIONAL = "nasjonal"
 
 

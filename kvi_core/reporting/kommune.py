@@ -50,6 +50,7 @@ class KommuneRapport:
         self.fylke = parents["fylke"]
         self.kostragruppe = parents.get("kostragruppe")
         self.navn = self.view.name(self.kommunenr)
+        self._positions: dict[int, dict] = {}
         self.specs: list[IndicatorSpec] = [s for s in load_specs() if s.id in set(self._rows(self.kommunenr)["indikator"])]
         if not self.specs:
             raise ResultsError(f"ingen indikatorer for {self.kommunenr} i {self.aar}")
@@ -106,11 +107,12 @@ class KommuneRapport:
         return {k: v for k, v in self.comparators.items() if k not in self.same_as_kommune}
 
     def _position(self, view: YearView, indikator: str):
-        v = view.variasjon
-        if v is None or v.empty:
-            return None
-        hit = v[(v["niva"] == "kommune") & (v["region"] == self.kommunenr) & (v["indikator"] == indikator)]
-        return hit["posisjon"].iloc[0] if len(hit) else None
+        key = id(view)
+        if key not in self._positions:
+            v = view.variasjon
+            mine = v[(v["niva"] == "kommune") & (v["region"] == self.kommunenr)] if v is not None and len(v) else None
+            self._positions[key] = ({} if mine is None else dict(zip(mine["indikator"], mine["posisjon"])))
+        return self._positions[key].get(indikator)
 
     def headline(self, s: IndicatorSpec) -> dict:
         """The latest shown figure of måltall 1: the year's (``kind`` 'aar'), else the three-year figure
@@ -242,7 +244,9 @@ class KommuneRapport:
             nevner[region] = {age: self.cell(s.id, region, maltall("innfridd", age)).get("nevner")
                               for age in AGE_GROUPS}
         svg, alt = categories_by_age(shares, nevner, comps, f"{s.kort_tittel}: {self.navn} {self.aar}")
-        return figure(svg, texts.categories_caption(s.tittel, self.navn, self.aar), alt,
+        niva = {self.fylke: "fylke", self.kostragruppe: "kostragruppe", LAND: "land"}
+        compared = [texts.COMPARATOR_WORDS[niva[r]] for r in comps if r != self.kommunenr]
+        return figure(svg, texts.categories_caption(s.kort_tittel, self.navn, self.aar, compared), alt,
                       ident=f"fig-kategorier-{s.id.replace('_', '-')}")
 
     def _unreported(self, s: IndicatorSpec) -> str:
@@ -256,32 +260,36 @@ class KommuneRapport:
         return texts.unreported_sentence(esc(self.navn), self.aar, info, {"andel": _num(la)}, fmt_pct)
 
     @cached_property
-    def _trend_rows(self) -> pd.DataFrame | None:
-        """Måltall 1 of this kommune, its fylke and land in the time series, up to ``aar``."""
+    def _trend_rows(self) -> tuple[list[int], dict[tuple[str, str], dict[int, dict]]] | None:
+        """Måltall 1 of this kommune, its fylke and land in the time series up to ``aar``: the years,
+        and (indikator, region) -> {aar: row}."""
         ts = self.results.tidsserie_main
         if ts is None:
             return None
         ts = ts[ts["region"].isin([self.kommunenr, self.fylke, LAND]) & (ts["aar"] <= self.aar)]
-        return ts if ts["aar"].nunique() >= 2 else None
+        if ts["aar"].nunique() < 2:
+            return None
+        index: dict[tuple[str, str], dict[int, dict]] = {}
+        for r in ts.to_dict("records"):
+            index.setdefault((r["indikator"], r["region"]), {})[int(r["aar"])] = r
+        return sorted(int(y) for y in ts["aar"].unique()), index
 
     def _trend(self, s: IndicatorSpec) -> str:
-        ts = self._trend_rows
-        if ts is None:
+        if self._trend_rows is None:
             return ""
-        ts = ts[ts["indikator"] == s.id]
-        if ts.loc[ts["region"] == self.kommunenr, "andel"].isna().all():
+        years, index = self._trend_rows
+        if all(is_missing(r["andel"]) for r in index.get((s.id, self.kommunenr), {}).values()):
             return ""  # the kommune has no shown number in any year: the trend would show only others
-        years = sorted(int(y) for y in ts["aar"].unique())
         regions = [(self.kommunenr, self.comparators[self.kommunenr])]
         if self.fylke not in self.same_as_kommune:
             regions.append((self.fylke, self.comparators[self.fylke]))
         regions.append((LAND, texts.LAND_LABEL))
         series = []
         for region, label in regions:
-            rows = ts[ts["region"] == region].set_index("aar")
+            rows = index.get((s.id, region), {})
             d = {"label": label, "andel": [], "lo": [], "hi": [], "status": []}
             for y in years:
-                r = rows.loc[y] if y in rows.index else None
+                r = rows.get(y)
                 a = None if r is None else r["andel"]
                 d["andel"].append(_num(a))
                 d["lo"].append(None if r is None else _num(r["ki_nedre"]))
@@ -297,13 +305,27 @@ class KommuneRapport:
                     d["status"].append("")
             series.append(d)
         svg, alt = trend(series, years, f"{s.kort_tittel}: {self.navn}, fylket og landet", notes=self.breaks)
-        return figure(svg, texts.trend_caption(s.tittel, self.navn), alt, ident=f"fig-trend-{s.id.replace('_', '-')}")
+        return figure(svg, texts.trend_caption(s.kort_tittel, self.navn), alt, ident=f"fig-trend-{s.id.replace('_', '-')}")
+
+    def _earlier_three_year(self, s: IndicatorSpec) -> list[tuple[str, str]]:
+        """The kommune's shown three-year figures of the two periods before (its three-year trend)."""
+        out = []
+        for aar in (self.aar - 2, self.aar - 1):
+            view = self.results.three_year(aar)
+            if view is None:
+                continue
+            hit = view.region_rows(self.kommunenr)
+            hit = hit[(hit["indikator"] == s.id) & (hit["maltall"] == MAIN)]
+            if len(hit) and not is_missing(hit["andel"].iloc[0]) and not bool(hit.get("brudd", pd.Series([False])).iloc[0]):
+                out.append((view.periode, fmt_pct(hit["andel"].iloc[0])))
+        return out
 
     def indikator(self, s: IndicatorSpec) -> str:
         h = self.headlines[s.id]
         return "\n\n".join(p for p in [
             f"## {esc(s.tittel)}",
-            texts.headline_sentence(esc(self.navn), h, fmt_pct, fmt_int),
+            texts.headline_sentence(esc(self.navn), h, fmt_pct, fmt_int)
+            + (" " + texts.three_year_trend_sentence(self._earlier_three_year(s)) if h["kind"] == "treaar" else ""),
             self._figure(s),
             self._trend(s),
             self._unreported(s),

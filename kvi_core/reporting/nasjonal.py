@@ -154,7 +154,7 @@ class NasjonalOversikt:
 
     # --- land, fylker, KOSTRA groups ---------------------------------------------------------
     def landet(self) -> str:
-        parts = [texts.LAND_HEADING]
+        parts = []
         for s in self.specs:
             rows = []
             for kat in CATEGORIES:

@@ -36,7 +36,7 @@ def code_sha(reporting: bool) -> str:
     files = [p for p in core.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     if not reporting:
         files = [p for p in files if "reporting" not in p.relative_to(core).parts]
-    files += [p for p in params_dir().rglob("*.toml")]
+    files += list(params_dir().rglob("*.toml"))
     if reporting:
         files += list(NOTEBOOKS.glob("*.ipynb"))
         from kvi_core.reporting.render import config_path

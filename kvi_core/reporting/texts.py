@@ -14,7 +14,6 @@ from kvi_core.comparison import UNCERTAIN_WIDTH
 
 TITLE = "Kvalitetsindikatorer for deltakelse"
 LAND_LABEL = "Hele landet"
-HIDDEN_WORD = "skjult"  # what ":" means, also read aloud (<abbr title="skjult">)
 
 
 def kommune_title(navn: str, kommunenr: str, aar: int) -> str:
@@ -57,24 +56,9 @@ SIGNAL = {
 }
 SIGNAL_ORDER = tuple(SIGNAL)
 
-# Funnel positions (contract §7 ``posisjon``) for the national overview's count table
-POSITION_WORDS = {
-    "over_998": "Tydelig høyere (over 99,8 %-grensen)",
-    "over_95": "Høyere (over 95 %-grensen)",
-    "innenfor": "Innenfor grensene",
-    "under_95": "Lavere (under 95 %-grensen)",
-    "under_998": "Tydelig lavere (under 99,8 %-grensen)",
-}
-NO_POSITION = "Uten plassering (skjult eller ingen med behov)"
-
-
 def signal_words(code: str) -> str:
     symbol, words = SIGNAL[code]
     return f"{symbol} {words}"
-
-
-def signal_legend() -> str:
-    return "; ".join(f"{s} {w}" for s, w in SIGNAL.values()) + "."
 
 
 # --- method and everyday explanations ----------------------------------------------------------
@@ -120,7 +104,7 @@ def synthetic_notice(meta: dict) -> str:
         return ""
     return (
         "**Syntetiske data.** Tallene er laget fra et syntetisk demonstrasjonsuttrekk. De beskriver ingen "
-        "virkelige personer og sier ingenting om tjenestene i kommunen."
+        "virkelige personer og sier ingenting om tjenestene i kommunene."
     )
 
 
@@ -294,12 +278,12 @@ def headline_sentence(navn: str, headline: dict, fmt_pct, fmt_int) -> str:
     return f"Tallene for {navn} er skjult fordi de gjelder svært få personer."
 
 
-def three_year_trend_sentence(trend: str | None, periods: list[str]) -> str:
-    if not trend or len(periods) < 2:
+def three_year_trend_sentence(earlier: list[tuple[str, str]]) -> str:
+    """The earlier three-year figures of the kommune, e.g. [("2021-2023", "61,0 %")], oldest first."""
+    if not earlier:
         return ""
-    first, last = (p.replace("-", "\u2013") for p in (periods[0], periods[-1]))
-    words = {"opp": "høyere enn", "ned": "lavere enn", "flat": "omtrent som"}[trend]
-    return f"Treårstallet for {last} er {words} for {first}."
+    parts = [f"{v} for {p.replace('-', chr(0x2013))}" for p, v in earlier]
+    return f"Til sammenligning var treårstallet {norwegian_list(parts)}."
 
 
 def same_as_kommune(labels: list[str], navn: str) -> str:
@@ -334,13 +318,15 @@ def main_table_caption(navn: str, aar: int) -> str:
     return f"Tallene bak figuren: andel med behovet innfridd (måltall 1, alle aldre), {navn} {aar}"
 
 
-def categories_caption(tittel: str, navn: str, aar: int) -> str:
-    return (f"{tittel}: fordeling på de fire kategoriene etter aldersgruppe, {navn} sammenlignet med "
-            f"fylket, KOSTRA-gruppen og landet, {aar}.")
+def categories_caption(tittel: str, navn: str, aar: int, compared: list[str]) -> str:
+    return f"{tittel}: de fire kategoriene etter alder, {navn} sammenlignet med {norwegian_list(compared)}, {aar}."
+
+
+COMPARATOR_WORDS = {"fylke": "fylket", "kostragruppe": "KOSTRA-gruppen", "land": "landet"}
 
 
 def trend_caption(tittel: str, navn: str) -> str:
-    return f"{tittel}: utvikling i andelen med behovet innfridd, {navn}, fylket og landet."
+    return f"{tittel}: andel med behovet innfridd over tid, {navn}, fylket og landet."
 
 
 def all_maltall_caption(navn: str, aar: int, kort_tittel: str) -> str:
@@ -394,11 +380,6 @@ def break_kommune_merged(name: str, parts: list[str], date_text: str, year: int)
 def break_fylke_divided(fylke: str, old: str, date_text: str, year: int) -> str:
     return (f"{fylke} ble skilt ut fra {old} {date_text}; fylkestall før {year} gjelder gamle {old} og kan ikke "
             "sammenlignes.")
-
-
-def break_generic(label: str, years: list[int]) -> str:
-    return (f"{label} hadde en annen avgrensning i {norwegian_list([str(y) for y in years])}; tallene for de "
-            "årene kan ikke sammenlignes og er ikke vist.")
 
 
 def date_text(year: int) -> str:
@@ -492,7 +473,6 @@ OUTLIERS_HEADING = "## Kommuner og fylker tydelig over eller under landet"
 OUTLIERS_INTRO = ("Alle kommuner og fylker som ligger utenfor 99,8 %-grensene i traktplottet, med andelen med "
                   "behovet innfridd. Kommuner med skjulte tall får ingen plassering og står ikke her.")
 NO_VARIATION_FILE = "Variasjonstabellen (variasjon.csv) finnes ikke for dette året."
-LAND_HEADING = "## Hele landet: alle måltall"
 LAND_SUMMARY = "Vis alle 16 måltall for hele landet"
 NEVNER_ROW = "Personer med behov (nevner)"
 FYLKER_HEADING = "## Fylker"
