@@ -150,6 +150,13 @@ def test_full_disk_for_real_leaves_the_previous_generation(generations, small_tm
     assert publish.leftovers(out) == [] and publish.leftovers(intern) == []
 
 
+def test_read_only_file_system_is_one_line(generations, small_tmpfs):
+    subprocess.run(["mount", "-o", "remount,ro", str(small_tmpfs)], check=True)
+    r = kvi("compute", "--input", generations["a"], "--out", small_tmpfs / "ut")
+    assert r.returncode == 2 and "skrivebeskyttet" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
 def test_failed_run_keeps_previous_tables(generations, tmp_path):
     """A missing --kostragrupper file: nothing changes (issue 10: no new avvist.csv beside old tables)."""
     out = tmp_path / "ut"
