@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from kvi_core.errors import KviInputError, describe_os_error
+    from kvi_core.errors import Interrupted, KviInputError, describe_os_error
     from kvi_core.pipeline import DisclosureError
 
     try:
@@ -147,9 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # full disk, read-only folder, no access ...: one line, never a traceback
         print(f"kvi: {describe_os_error(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("kvi: avbrutt (Ctrl-C); det som var ferdig er beholdt, resten er ikke skrevet", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, Interrupted) as exc:
+        name = getattr(exc, "signal_name", "SIGINT")
+        print(f"kvi: avbrutt ({'Ctrl-C' if name == 'SIGINT' else name}); det som var ferdig er beholdt, "
+              "resten er ikke skrevet; kjør samme kommando igjen for å fortsette", file=sys.stderr)
+        return 130 if name == "SIGINT" else 143
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Synthetic demo extract (``kvi demo-data``): a person extract in the input format of
-DATA_CONTRACT.md §1, with realistic magnitudes and *made-up* people.
+docs/DATA_CONTRACT.md §1, with realistic magnitudes and *made-up* people.
 
 Nothing here is real data. Every row is drawn from a seeded random generator; the only real
-numbers used are public aggregates (see the constants below and ``/work/shared/reference``):
+numbers used are public aggregates (see the constants below and ``kvi_core/data/PROVENANCE.md``):
 
 * Persons per year follow the national count of service recipients
   (Helsedirektoratet, "Kommunale helse- og omsorgstjenester", tabell 1): the newest year that has a
@@ -464,7 +464,7 @@ def demo_kommune_effects(seed: int = 20241231) -> pd.DataFrame:
 
 
 def make_demo_extract(years: list[int], persons_per_year: int = 400_000, seed: int = 20241231) -> pd.DataFrame:
-    """A SYNTHETIC person extract in the input format of DATA_CONTRACT.md §1.
+    """A SYNTHETIC person extract in the input format of docs/DATA_CONTRACT.md §1.
 
     One row per person and year. ``persons_per_year`` persons in the newest requested year that has
     a national KPR count (2024 by default); other years scaled by the national series. Same

@@ -8,6 +8,14 @@ class KviInputError(Exception):
     """The input (extract, grouping file, output folder) cannot be used at all."""
 
 
+class Interrupted(BaseException):  # like KeyboardInterrupt: no `except Exception` may swallow it
+    """The run was stopped by a signal (Ctrl-C = SIGINT, SIGTERM); what was finished is kept."""
+
+    def __init__(self, signal_name: str = "SIGINT"):
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
 # What an operating-system error means to the user, and what to do (bokmål).
 OS_ERRORS = {
     errno.ENOSPC: "disken er full; frigjør plass eller velg en annen mappe",

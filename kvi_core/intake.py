@@ -7,7 +7,6 @@ row number, column, value and reason; an excluded indicator value is listed too.
 from __future__ import annotations
 
 import csv
-
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,10 +93,21 @@ def read_raw(path: str | Path) -> pd.DataFrame:
     if head[:4] == b"PAR1" or path.suffix.lower() == ".parquet":
         try:
             df = pd.read_parquet(path)
-        except Exception as exc:
-            raise KviInputError(f"kan ikke lese Parquet-filen {path}: {type(exc).__name__}") from None
+        except Exception as exc:  # noqa: BLE001 - any unreadable Parquet file is one line
+            detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+            raise KviInputError(
+                f"kan ikke lese Parquet-filen {path}: filen er ødelagt eller avkortet ({type(exc).__name__}"
+                f"{': ' + detail if detail else ''}); lag uttrekket på nytt"
+            ) from None
+        _no_duplicate_columns([str(c) for c in df.columns], path)
         return _normalise(df)
-    if b"\x00" in head:
+    other = _other_encoding(head)
+    if other:
+        raise KviInputError(
+            f"inndatafilen {path} er kodet som {other}; lagre den som UTF-8 eller Latin-1 (cp1252) og prøv igjen"
+        )
+    control = sum(head.count(bytes([b])) for b in (*range(9), *range(14, 32)))
+    if control > max(2, len(head) // 100):  # a stray NUL is a bad value; many control bytes mean binary
         raise KviInputError(f"inndatafilen {path} er ikke en tekstfil (CSV) eller Parquet")
     encoding, sep = _sniff(head)
     try:
@@ -114,22 +124,63 @@ class _NotUtf8(Exception):
     pass
 
 
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian, med BOM)"),
+    (b"\xff\xfe\x00\x00", "UTF-32 (little-endian, med BOM)"),
+    (b"\xfe\xff", "UTF-16 (big-endian, med BOM)"),
+    (b"\xff\xfe", "UTF-16 (little-endian, med BOM)"),
+)
+
+
+def _other_encoding(head: bytes) -> str:
+    """The name of a text encoding kvi does not read (UTF-16/32), from its BOM or, without one, from
+    the pattern of zero bytes that ASCII text has in it; '' for anything else."""
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    sample = head[:4096]
+    if len(sample) >= 8 and sample.count(0) >= len(sample) // 3:
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        if odd > 0.8 * len(sample) / 2 and even < 0.1 * len(sample) / 2:
+            return "UTF-16 (little-endian, uten BOM)"
+        if even > 0.8 * len(sample) / 2 and odd < 0.1 * len(sample) / 2:
+            return "UTF-16 (big-endian, uten BOM)"
+    return ""
+
+
+def _no_duplicate_columns(header: list[str], path: Path) -> None:
+    seen: set[str] = set()
+    for h in header:
+        c = _clean(str(h))
+        if c in seen:
+            raise KviInputError(f"kolonnen {c!r} står mer enn én gang i overskriften i {path}; fjern den ene")
+        seen.add(c)
+
+
 def _read_typed(path: Path, encoding: str, sep: str) -> tuple[pa.Table, list]:
     read = pacsv.ReadOptions(encoding="utf8" if encoding == "utf-8-sig" else encoding)
     parse = pacsv.ParseOptions(delimiter=sep)
     header = _header(path, sep, encoding)
-    text = {c: pa.string() for c in header if _clean(c) in TEXT_COLUMNS}
+    _no_duplicate_columns(header, path)
+    text = {c: pa.string() for c in header}
     # Fast path: the usual clean extract fits small integer types. Any value that does not
-    # (a typo, '1.5', a huge number) makes Arrow refuse, and the file is read again with inferred
-    # types, which validation handles value by value.
+    # (a typo, '1.5', 'NaN', a huge number) makes Arrow refuse, and the file is read again with
+    # every column as text, which validation checks value by value against the contract's forms
+    # (Arrow's own number parsing would take 'NaN', 'inf' or '1e0' as numbers).
     small = {c: SMALL_TYPES[_clean(c)] for c in header if _clean(c) in SMALL_TYPES}
-    for types in ({**small, **text}, text):
+    ids = {c: pa.string() for c in header if _clean(c) in TEXT_COLUMNS}
+    for types in ({**small, **ids}, text):
         try:
             return _read_csv(path, read, parse, types), []
         except pa.ArrowInvalid as exc:
             msg = str(exc)
             if "UTF8" in msg and encoding == "utf-8-sig":
                 raise _NotUtf8() from None
+            if "straddling" in msg or "straddles" in msg:
+                raise KviInputError(
+                    f"kan ikke lese CSV-filen {path}: en rad er lengre enn {read.block_size // (1 << 20)} MB "
+                    "(ødelagt fil, feil skilletegn eller et anførselstegn som ikke lukkes); rett filen og prøv igjen"
+                ) from None
             if "Expected" in msg and "columns" in msg:
                 # a row with the wrong number of fields: read again on one thread, which knows row
                 # numbers, and list every such row instead of stopping
@@ -226,13 +277,15 @@ def arrow_of(text: pd.Series) -> pa.ChunkedArray:
 
 
 def _as_int(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(values as float, ok, empty): ok means an integer written as such (``7``, ``07``, ``7.0``)."""
+    """(values as float, ok, empty): ok means a whole number written as the contract has it: digits,
+    an optional ``.0``, surrounding spaces (``7``, `` 07 ``, ``7.0``); ``NaN``, ``1e0``, ``inf``,
+    ``0x1``, ``1,0``, ``+1`` are not."""
     if col.dtype != TEXT:
         v = col.to_numpy(dtype="float64", na_value=np.nan)
         empty = np.isnan(v)
         return v, ~empty & np.isfinite(v) & (v == np.round(v)), empty
     trimmed = pc.utf8_trim_whitespace(arrow_of(col))
-    ok = pc.match_substring_regex(trimmed, r"^[+-]?\d+(\.0*)?$")
+    ok = pc.match_substring_regex(trimmed, r"^[0-9]+(\.0)?$")
     num = pc.cast(pc.if_else(ok, trimmed, pa.scalar(None, pa.string())), pa.float64())
     empty = pc.equal(trimmed, "")
     return (
@@ -363,7 +416,7 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
     }
 
     if "kjonn" in raw.columns:
-        kj, kj_ok, kj_empty = _as_int(raw["kjonn"])
+        kj, _, kj_empty = _as_int(raw["kjonn"])
         note_excluded(~kj_empty & ~np.isin(kj, [1.0, 2.0]), "kjonn",
                       "kjønn utenfor kodeverket (1, 2); verdien er ikke brukt, raden er brukt")
     bydel = None

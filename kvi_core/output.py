@@ -106,12 +106,32 @@ def atomic_write(path: Path, write, private: bool = False) -> None:
         raise
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = r"^[+-]?[0-9]+(\.[0-9]+)?$"
+
+
+def neutralise_formulas(values: pd.Series) -> pd.Series:
+    """Text that a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a
+    tab or a carriage return) gets a leading apostrophe, which spreadsheets show as text. A plain
+    number such as ``-1`` is not a formula and stays as it is. Only for text columns."""
+    uniq = pd.Series(pd.unique(values.dropna())).astype(str)  # tables repeat few distinct texts
+    risky = uniq[uniq.str.startswith(FORMULA_START) & ~uniq.str.fullmatch(_PLAIN_NUMBER)]
+    if risky.empty:
+        return values
+    fix = {v: "'" + v for v in risky}
+    return values.map(lambda v: fix.get(v, v) if isinstance(v, str) else v)
+
+
 def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
-    """Booleans as ``true``/``false`` (contract), everything else as pandas writes it."""
+    """Booleans as ``true``/``false`` (contract), text made safe for spreadsheets, numbers as
+    pandas writes them."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == bool:
-            out[col] = np.where(out[col].to_numpy(), "true", "false")
+        s = out[col]
+        if s.dtype == bool:
+            out[col] = np.where(s.to_numpy(), "true", "false")
+        elif pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+            out[col] = neutralise_formulas(s)
     return out
 
 

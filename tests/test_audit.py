@@ -13,6 +13,7 @@ from scipy.optimize import linprog
 
 from kvi_core.disclosure.audit_command import audit_directory, print_audit
 from kvi_core.disclosure.intervals import audit_cells
+from kvi_core.output import share_percent
 from kvi_core.errors import KviInputError
 from kvi_core.indicators import aggregate
 from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS
@@ -238,7 +239,10 @@ def write_folder(path, cells: pd.DataFrame, members: pd.DataFrame, hidden: pd.Se
         "nevner": pd.array(np.where(nev.hidden.to_numpy(), pd.NA, nev.antall.to_numpy()), dtype="Int64"),
         "andel": "", "prikket": rows.hidden,
     })
+    shown = table["antall"].notna() & table["nevner"].notna() & (table["nevner"] > 0)
+    table.loc[shown, "andel"] = share_percent(table.loc[shown, "antall"].astype(int), table.loc[shown, "nevner"].astype(int))
     path.mkdir(exist_ok=True)
+    (path / "metadata.json").write_text('{"prikket": true}', encoding="utf-8")
     table.to_csv(path / "indikatorer.csv", index=False)
     members.assign(aar=aar)[["aar", "unit", "niva", "region", "region_navn"]].to_csv(path / "regioner.csv", index=False)
 

@@ -1,4 +1,4 @@
-"""The synthetic demo extract (kvi_core/demo.py): format of DATA_CONTRACT.md §1 and realism."""
+"""The synthetic demo extract (kvi_core/demo.py): format of docs/DATA_CONTRACT.md §1 and realism."""
 from __future__ import annotations
 
 import json

@@ -7,6 +7,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -60,3 +61,36 @@ def test_check_mode_notices_a_hand_edited_environment(tmp_path, monkeypatch):
     assert tool.main(["--check"]) == 1
     env.write_text(tool.environment_yml(_lock_text()), encoding="utf-8")
     assert tool.main(["--check"]) == 0
+
+
+def _smoke():
+    spec = importlib.util.spec_from_file_location("smoke_installed", ROOT / "tools" / "smoke_installed.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _fake_kvi(tmp_path, stdout: str, stderr: str = "", code: int = 0) -> str:
+    exe = tmp_path / "kvi"
+    exe.write_text(f"#!/bin/sh\nprintf '{stdout}'\nprintf '{stderr}' >&2\nexit {code}\n", encoding="utf-8")
+    exe.chmod(0o755)
+    return str(exe)
+
+
+def test_smoke_check_accepts_kvis_own_audit_lines(tmp_path):
+    ok = "Kontrollert 4 tabeller (indikator og år) med 10 celler, hvorav 2 prikket.\\n"
+    assert _smoke().run(_fake_kvi(tmp_path, ok, "kvi: ferdig\\n"), ["audit", "x"], tmp_path) == [ok[:-2]]
+
+
+@pytest.mark.parametrize(
+    "stdout,stderr,code",
+    [
+        ("Running HiGHS 1.16.0 (git hash: f3f113d): Copyright (c) 2026\\n", "", 0),  # banner on stdout
+        ("", "Running HiGHS 1.16.0\\n", 0),  # banner on stderr
+        ("", "Traceback (most recent call last):\\n", 0),
+        ("", "kvi: noe gikk galt\\n", 2),  # non-zero exit
+    ],
+)
+def test_smoke_check_rejects_foreign_output_and_failures(tmp_path, stdout, stderr, code):
+    with pytest.raises(SystemExit, match="FAILED"):
+        _smoke().run(_fake_kvi(tmp_path, stdout, stderr, code), ["audit", "x"], tmp_path)

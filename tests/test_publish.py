@@ -25,7 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 def kvi(*args, env=None):
     e = dict(os.environ, PYTHONPATH=str(REPO))
     e.update(env or {})
-    return subprocess.run([sys.executable, "-m", "kvi_core", *map(str, args)], capture_output=True, text=True, env=e)
+    return subprocess.run([sys.executable, "-m", "kvi_core", *map(str, args)], capture_output=True, text=True, env=e,
+                          check=False)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -199,8 +200,8 @@ def test_second_run_stops_at_once_naming_the_first(generations, tmp_path):
 def test_lock_of_a_killed_run_is_taken_over(generations, tmp_path):
     out = tmp_path / "ut"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from kvi_core.runlock import folder_lock\n"
-         f"with folder_lock({str(out)!r}, 'test'):\n    print('ok', flush=True); time.sleep(60)"],
+        [sys.executable, "-c", ("import sys, time; from kvi_core.runlock import folder_lock\n"
+                                f"with folder_lock({str(out)!r}, 'test'):\n    print('ok', flush=True); time.sleep(60)")],
         stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
     try:
         assert holder.stdout.readline().strip() == "ok"

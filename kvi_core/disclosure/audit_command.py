@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from kvi_core.disclosure.intervals import EPS, FINDING_COLUMNS, _audit
+from kvi_core.completeness import require_complete
 from kvi_core.errors import KviInputError
 from kvi_core.specs import TOTAL
 
@@ -47,6 +48,7 @@ def audit_directory(dir: Path) -> pd.DataFrame:
     dir = Path(dir)
     if not dir.is_dir():
         raise KviInputError(f"finner ikke mappen {dir}")
+    require_complete(dir)  # every cell there once, every shown sum consistent, no internal file
     ind_path, reg_path = dir / "indikatorer.csv", dir / "regioner.csv"
     table, regioner = _read_csv(ind_path), _read_csv(reg_path)
     _need(table, ["indikator", "aar", "region", "aldersgruppe", "kategori", "antall", "nevner"], ind_path)

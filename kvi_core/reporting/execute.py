@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import papermill
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
@@ -147,13 +148,15 @@ class Kernel:
         return self.km is not None and bool(run_sync(self.km.is_alive)())
 
     # --- running notebooks -------------------------------------------------------------------
-    def execute(self, notebook: str | Path, output: str | Path, parameters: dict, timeout: float = 600):
-        """Run ``notebook`` with ``parameters`` (papermill), write the executed copy to ``output``."""
+    def execute(self, notebook: str | Path, output: str | Path, parameters: dict, timeout: float = 600,
+                published_as: str | None = None):
+        """Run ``notebook`` with ``parameters`` (papermill), write the executed copy to ``output``,
+        byte-stable (:func:`stable_notebook`; ``published_as`` is the path it is published under)."""
         if self.km is None or self.runs >= self.restart_every or not self.alive():
             self.restart()
         self.runs += 1
         try:
-            return papermill.execute_notebook(
+            nb = papermill.execute_notebook(
                 str(notebook), str(output), parameters=parameters, engine_name=ENGINE_NAME, km=self.km, kc=self.kc,
                 kernel_name=self.kernel_name, progress_bar=False, request_save_on_cell_execute=False,
                 log_output=False, execution_timeout=timeout, cwd=None,
@@ -161,13 +164,46 @@ class Kernel:
         except BaseException:
             self.shutdown()  # the kernel's state is unknown after a failure: the next run starts anew
             raise
+        nb = stable_notebook(nb, Path(notebook).name, published_as or Path(output).name)
+        nbformat.write(nb, str(output))
+        return nb
 
-    def __enter__(self) -> "Kernel":
+    def __enter__(self) -> Kernel:
         self.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self.shutdown()
+
+
+_VOLATILE = ("start_time", "end_time", "duration")
+INJECTED_ID = "parametere-injisert"
+
+
+def stable_notebook(nb, source_name: str, published_as: str):
+    """The executed notebook without what changes from run to run: papermill's timings and the
+    kernel's execution timestamps go, the paths become the source's name and the published
+    path (not the job's temporary folder), and the parameters cell papermill injects (with a
+    random id) gets a fixed id. Two runs on the same input then write the same bytes."""
+    meta = nb.metadata.get("papermill")
+    if meta is not None:
+        for k in _VOLATILE:
+            meta.pop(k, None)
+        meta["input_path"] = source_name
+        meta["output_path"] = published_as
+    seen: set[str] = set()
+    for i, cell in enumerate(nb.cells):
+        cell.metadata.pop("execution", None)
+        pm = cell.metadata.get("papermill")
+        if pm is not None:
+            for k in _VOLATILE:
+                pm.pop(k, None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = INJECTED_ID
+        if cell.get("id") in seen:
+            cell["id"] = f"celle-{i:02d}"
+        seen.add(cell.get("id"))
+    return nb
 
 
 def python_kernel_is_this_python(kernel_name: str = "python3") -> bool:

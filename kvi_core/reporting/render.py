@@ -273,6 +273,8 @@ def typst_pdf(typ: Path, out: Path) -> None:
 
     standards = [str(s) for s in _as_list(_format_options("typst").get("pdf-standard"))]
     kwargs = {"pdf_standards": standards} if standards else {}
+    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():  # byte-stable PDFs (set by kvi reports)
+        kwargs["timestamp"] = int(os.environ["SOURCE_DATE_EPOCH"])
     try:
         # only Typst's own fonts and matplotlib's DejaVu: the same PDF on every machine
         typst.compile(str(typ), output=str(out), root=str(typ.parent), font_paths=font_paths(),
