@@ -50,18 +50,20 @@ def year_geography(persons: pd.DataFrame, aar: int, kostragrupper: Path | None) 
 
 def year_cells(
     persons: pd.DataFrame, pos: np.ndarray, excluded: np.ndarray, geo: YearGeography, spec: IndicatorSpec,
-    suppressed: bool, threshold: int, rule: str = "intervall",
+    suppressed: bool, threshold: int, rule: str = "intervall", keep_inner: list | None = None,
 ) -> pd.DataFrame:
     """All published cells of one indicator and year, suppressed by ``rule`` (DATA_CONTRACT §5) and
     audited against it, unless told not to."""
     inner = inner_counts(persons, spec, pos, geo.unit_codes, excluded)
+    if keep_inner is not None:
+        keep_inner.append(inner)
     if not suppressed:
         return aggregate(inner, geo.members)
     from kvi_core.disclosure.intervals import audit_rule
     from kvi_core.disclosure.suppression import suppress
 
     cells = suppress(inner, geo.members, threshold=threshold, rule=rule)
-    findings = audit_rule(cells, geo.members, rule, threshold)
+    findings = audit_rule(cells, geo.members, rule, threshold, inner=inner)
     if len(findings):
         raise DisclosureError(
             f"{spec.id} {geo.aar}: {len(findings)} prikkede celler er ikke beskyttet etter regel {rule}; "
@@ -163,6 +165,11 @@ def outputs(input_path: Path, kostragrupper: str | Path | None, unsuppressed: bo
     years = extract.years
     aar_col = extract.persons["aar"].to_numpy()
     tables, regioner = [], []
+    from kvi_core.periods import YearTable, periods_of
+
+    linked = not unsuppressed and bool(periods_of(years))
+    year_tables: dict[str, dict[int, YearTable]] = {s.id: {} for s in specs}
+    reasons = []  # prikking_begrunnelse.csv (internal)
     for aar in years:
         sel = aar_col == aar
         whole = bool(sel.all())
@@ -172,8 +179,13 @@ def outputs(input_path: Path, kostragrupper: str | Path | None, unsuppressed: bo
         regioner.append(geo.members.assign(aar=aar)[["aar", "unit", "niva", "region", "region_navn"]])
         for spec in specs:
             excluded = extract.excluded[spec.id] if whole else extract.excluded[spec.id][sel]
-            cells = year_cells(persons, pos, excluded, geo, spec, not unsuppressed, threshold, rule)
+            inner: list = []
+            cells = year_cells(persons, pos, excluded, geo, spec, not unsuppressed, threshold, rule, inner)
             tables.append(long_table(cells, spec.id, aar))
+            if not unsuppressed:
+                reasons.append(_reasons(cells, spec.id, aar, ""))
+            if linked:
+                year_tables[spec.id][aar] = YearTable(aar, inner[0], geo.members, cells)
     table = sort_table(pd.concat(tables, ignore_index=True), [s.id for s in specs])
     regioner = pd.concat(regioner, ignore_index=True)
 
@@ -206,8 +218,82 @@ def outputs(input_path: Path, kostragrupper: str | Path | None, unsuppressed: bo
     files["indikatorer.csv"] = table
     files["indikatorer.parquet"] = table
     files["variasjon.csv"] = variasjon(table)
+    if linked:
+        table_3ar, period_reasons = _three_year_tables(year_tables, regioner, threshold, rule, specs, quiet)
+        reasons.extend(period_reasons)
+        files["indikatorer_3ar.csv"] = table_3ar
+        files["indikatorer_3ar.parquet"] = table_3ar
+        files["variasjon_3ar.csv"] = _variasjon_3ar(table_3ar)
+    begrunnelse = pd.concat(reasons, ignore_index=True)
+    files["prikking_begrunnelse.csv"] = begrunnelse
+    meta["prikking"] = _reason_summary(begrunnelse)
     if len(years) > 1:
         files["tidsserie.csv"] = tidsserie(table, regioner)
     files["regioner.csv"] = regioner
     files["metadata.json"] = meta
     return files
+
+
+# --- three-year figures and the reason for every hidden cell (contract §8, §6) -----------------
+
+def _reasons(cells: pd.DataFrame, indikator: str, aar: int, periode: str) -> pd.DataFrame:
+    """One row per hidden cell: why it is hidden (internal: holds the true count)."""
+    from kvi_core.specs import maltall
+
+    h = cells[cells["hidden"]]
+    return pd.DataFrame({
+        "indikator": indikator, "aar": aar, "periode": periode, "niva": h["niva"].to_numpy(),
+        "region": h["region"].to_numpy(), "aldersgruppe": h["aldersgruppe"].to_numpy(),
+        "kategori": h["kategori"].to_numpy(),
+        "maltall": [maltall(k, a) if k != "nevner" else np.nan for k, a in zip(h["kategori"], h["aldersgruppe"])],
+        "antall": h["antall"].to_numpy(), "arsak": h["reason"].to_numpy(),
+    })
+
+
+def _reason_summary(begrunnelse: pd.DataFrame) -> dict:
+    """Counts of hidden CELLS (not persons) by reason and level: fine to publish."""
+    if begrunnelse.empty:
+        return {"prikkede_celler": 0}
+    table = begrunnelse.assign(tabell=np.where(begrunnelse["periode"] == "", "aar", "3ar"))
+    out: dict = {"prikkede_celler": int(len(table))}
+    for tab, grp in table.groupby("tabell", sort=True):
+        out[tab] = {
+            "etter_arsak": {k: int(v) for k, v in grp["arsak"].value_counts().sort_index().items()},
+            "etter_niva": {k: int(v) for k, v in grp["niva"].value_counts().sort_index().items()},
+        }
+    return out
+
+
+def _three_year_tables(year_tables, regioner, threshold, rule, specs, quiet):
+    from kvi_core.comparison import add_confidence_intervals
+    from kvi_core.periods import suppress_periods
+
+    parts, reasons = [], []
+    for spec in specs:
+        if not quiet:
+            print(f"kvi: treårstall for {spec.id} (samlet prikking med årstabellene) ...", file=sys.stderr)
+        cells = suppress_periods(year_tables[spec.id], regioner, threshold, rule)
+        for (periode, aar), grp in cells.groupby(["periode", "aar"], sort=True):
+            t = long_table(grp.reset_index(drop=True), spec.id, int(aar))
+            brudd = grp.loc[grp["kategori"] != "nevner", "brudd"].to_numpy(dtype=bool)
+            t.insert(2, "periode", periode)
+            t["prikket"] = t["prikket"].to_numpy(dtype=bool) & ~brudd
+            t["brudd"] = brudd
+            parts.append(t)
+            reasons.append(_reasons(grp[~grp["brudd"]], spec.id, int(aar), periode))
+    table = pd.concat(parts, ignore_index=True)
+    order = {s.id: i for i, s in enumerate(specs)}
+    table = table.assign(_i=table["indikator"].map(order)).sort_values(
+        ["_i", "periode"], kind="stable").drop(columns="_i").reset_index(drop=True)
+    return add_confidence_intervals(table), reasons
+
+
+def _variasjon_3ar(table_3ar: pd.DataFrame) -> pd.DataFrame:
+    from kvi_core.comparison import variasjon
+
+    parts = []
+    for periode, grp in table_3ar.groupby("periode", sort=True):
+        v = variasjon(grp.drop(columns=["periode", "brudd"]))
+        v.insert(2, "periode", periode)
+        parts.append(v)
+    return pd.concat(parts, ignore_index=True)

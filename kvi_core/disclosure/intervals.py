@@ -344,14 +344,17 @@ def _integral(x: np.ndarray) -> bool:
 class _Block:
     """The interval audit of one connected block of variables.
 
-    Two kinds of evidence that a target's interval is wide enough:
-    - whole-number tables seen (the true one, LP or MIP solutions that happen to be whole):
-      each is a table the attacker cannot rule out, so [int_lo, int_hi] lies inside the
-      attacker's whole-number interval; meeting the rule there is a proof;
-    - LP points (any solution): [lp_lo, lp_hi] lies inside the LP interval. A target whose LP
-      evidence meets the rule with a margin of one whole number on every side that matters is
-      accepted on it; a target at the limit needs whole-number evidence (a small MIP around the
-      LP optimum, then a MIP of the block), and without it counts as a shortfall (docs/METHOD.md).
+    Evidence is the LP: every solution seen (pushes, and each target's own max and min) is a
+    real-valued table the attacker cannot rule out, so [lp_lo, lp_hi] lies inside the LP interval,
+    and the whole-number interval lies inside [ceil(LP min), floor(LP max)]. A cell that falls short
+    there falls short for the whole-number attacker too (a proof). A plain hidden cell (only "not
+    pinned", both rules) is accepted when its LP interval holds two whole numbers; a primary cell
+    under rule ``intervall`` only when its LP interval meets the rule with a margin of one whole
+    number (floor(max) ≥ x + 2 and floor(max) − ceil(min) ≥ 3), so that no claim rests on a
+    fractional LP vertex at the limit (docs/METHOD.md). Acceptance only ever needs LP evidence, so
+    it does not depend on which cells are audited together: the audit after suppression and
+    ``kvi audit`` decide as the suppression did. (``_local_mip``/``whole-number`` evidence is kept
+    for experiments: ``USE_MIP``.)
     """
 
     MAX_PUSHES = 60
@@ -380,6 +383,7 @@ class _Block:
         self.need_w = np.array([need.width.get(t.col, 1) for t in tgs], dtype=float)
         self.need_up = np.array([need.up.get(t.col, -np.inf) for t in tgs], dtype=float)
         self.plain = (self.need_w <= 1) & ~np.isfinite(self.need_up)
+        self.margin = np.where(self.plain, 0.0, 1.0)  # primary cells under rule intervall
         n = len(self.lower)
         self.rows = self.eqs + self.ges
         self.lp = _BlockLP(
@@ -416,17 +420,14 @@ class _Block:
         np.maximum(self.int_hi, val, out=self.int_hi)
 
     def done(self) -> np.ndarray:
-        """Targets whose evidence so far meets the rule (see the class note). A plain target (only
-        "not pinned") is also settled when a target of its class is shown free."""
-        w_int = self.int_hi - self.int_lo
-        ok_int = (w_int >= self.need_w) & (self.int_hi >= self.need_up)
+        """Targets whose LP evidence so far meets the rule (with the margin of the class note). A
+        plain target (only "not pinned") is also settled when a target of its class is shown free."""
         up = np.floor(self.lp_hi + EPS)
         w_lp = up - np.ceil(self.lp_lo - EPS)
-        ok_lp = (w_lp >= self.need_w + 1) & (up >= self.need_up + 1)
-        free = (w_int >= 1) | (w_lp >= 2)
+        ok = (w_lp >= self.need_w + self.margin) & (up >= self.need_up + self.margin)
         free_cls = np.zeros(self.cls.max() + 1, dtype=bool)
-        free_cls[self.cls[free]] = True
-        return ok_int | ok_lp | (self.plain & free_cls[self.cls])
+        free_cls[self.cls[w_lp >= 1]] = True
+        return ok | (self.plain & free_cls[self.cls])
 
     def _push(self) -> None:
         """Push all undecided targets up (then down) together, with random positive weights, while
@@ -486,24 +487,14 @@ class _Block:
             return None
         hi += self.const[i]
         up_lp = math.floor(hi + EPS)
-        if up_lp < self.need_up[i]:  # the maximum alone falls short: its certificate says why
+        if up_lp < self.need_up[i] + self.margin[i]:  # the maximum alone falls short: its certificate says why
             return Pinned(col, float(min(self.lp_lo[i], hi)), hi, _support(self.rows, dual_hi))
         lo, x_lo, dual_lo = self.lp.solve(cost)
         self.see(x_lo)
         if self.done()[i]:
             return None
         lo += self.const[i]
-        support = _support(self.rows, dual_hi, dual_lo)
-        if not self.need.met(col, math.ceil(lo - EPS), up_lp):
-            return Pinned(col, lo, hi, support)
-        # the LP allows just enough, and no whole-number table has shown it: a whole-number
-        # table near each LP optimum (a small MIP) may; else it counts as short (the safe side)
-        for x_lp, maximise in ((x_hi, True), (x_lo, False)):
-            if self.USE_MIP:
-                self._local_mip(cost, maximise, x_lp, stats)
-            if self.done()[i]:
-                return None
-        return Pinned(col, float(min(self.int_lo[i], lo)), float(max(self.int_hi[i], lo)), support)
+        return Pinned(col, lo, hi, _support(self.rows, dual_hi, dual_lo))
 
     def _mip(self) -> highspy.Highs:
         if self._mip_model is None:
@@ -570,27 +561,37 @@ def audit_cells(cells: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     return findings
 
 
-def audit_rule(cells: pd.DataFrame, members: pd.DataFrame, rule: str, threshold: int = 5) -> pd.DataFrame:
+def audit_rule(
+    cells: pd.DataFrame, members: pd.DataFrame, rule: str, threshold: int = 5, inner: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Hidden cells of a suppressed table that fall short of ``rule`` (empty = safe).
 
     ``cells``: region, aldersgruppe, kategori, antall (the TRUE values) and ``hidden``; the true
     values say which hidden cells are primary (1 .. threshold−1) and what "up ≥ x + 1" means.
+    ``inner`` (unit, aldersgruppe, kategori, antall), when given, is the true table: a whole-number
+    table the attacker cannot rule out, used as evidence.
     """
     published = cells.assign(antall=cells["antall"].where(~cells["hidden"]))
     truth = pd.to_numeric(cells["antall"], errors="coerce").to_numpy(dtype=float)
-    findings, _ = _audit(published, members, rule=rule, truth=truth, threshold=threshold)
+    findings, _ = _audit(published, members, rule=rule, truth=truth, threshold=threshold, inner=inner)
     return findings
+
+
+def _inner_truth(layout: Layout, inner: pd.DataFrame) -> np.ndarray:
+    from kvi_core.disclosure.suppression import inner_vector
+
+    return inner_vector(layout, inner)
 
 
 def _audit(
     cells: pd.DataFrame, members: pd.DataFrame, rule: str = EKSAKT, truth: np.ndarray | None = None,
-    threshold: int = 5,
+    threshold: int = 5, inner: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, AuditStats]:
     stats = AuditStats()
     if cells.empty:
         return pd.DataFrame(columns=FINDING_COLUMNS), stats
     cells = cells.reset_index(drop=True)
-    layout = Layout(members)
+    layout = Layout(members, extra_units=() if inner is None else inner["unit"].astype(str))
     values = pd.to_numeric(cells["antall"], errors="coerce").to_numpy(dtype=float)
     shown = ~np.isnan(values)
     table = LinearTable.build(layout, cells, shown & (values == 0))
@@ -609,7 +610,10 @@ def _audit(
         need = Requirement.for_rule(rule, primary, np.nan_to_num(col_truth).astype(np.int64))
     pins = {
         p.col: p
-        for p in pinned_cells(table.cols, published, col_value, targets, table.n_rows, stats=stats, need=need)
+        for p in pinned_cells(
+            table.cols, published, col_value, targets, table.n_rows, stats=stats, need=need,
+            truth=None if inner is None else _inner_truth(layout, inner),
+        )
     }
     rows = []
     for i in hidden_cells:

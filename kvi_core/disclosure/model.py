@@ -81,16 +81,22 @@ class LinearTable:
             layout.rows(r, a, k)
             for r, a, k in zip(keys["region"], keys["aldersgruppe"], keys["kategori"])
         ]
-        known_zero = np.zeros(layout.n_rows, dtype=bool)
+        return cls.from_rows(layout.n_rows, row_sets, zero, _canonical_order(keys))
+
+    @classmethod
+    def from_rows(cls, n_rows: int, row_sets: list[np.ndarray], zero: np.ndarray, order: np.ndarray) -> LinearTable:
+        """Cells given by their inner rows; ``order`` numbers the unique columns (a stable order
+        of the cells, so column numbers do not depend on the input's row order)."""
+        known_zero = np.zeros(n_rows, dtype=bool)
         for rows, z in zip(row_sets, zero):
             if z:
                 known_zero[rows] = True
         index: dict[tuple[int, ...], int] = {}
         cell_col = np.empty(len(row_sets), dtype=np.int64)
-        for i in _canonical_order(keys):  # column numbers do not depend on the input's row order
+        for i in order:
             rows = row_sets[i]
             cell_col[i] = index.setdefault(tuple(rows[~known_zero[rows]].tolist()), len(index))
-        return cls(layout.n_rows, list(index), cell_col)
+        return cls(n_rows, list(index), cell_col)
 
     def singleton_col(self) -> dict[int, int]:
         """Row -> the column that is exactly that one row (an inner cell, after zeros are dropped)."""

@@ -365,7 +365,14 @@ class SuppressionPlan:
                 need=need,
             )
             if not pins:
-                return hidden, primary
+                # the whole table once more, exactly as the audit after suppression sees it (the
+                # evidence found depends on which cells are audited together)
+                pins = pinned_cells(
+                    cols, ~hidden, v.astype(float), np.flatnonzero(hidden).tolist(), n_rows, truth=self.truth,
+                    stats=self.audit, need=need,
+                )
+                if not pins:
+                    return hidden, primary
             new = self._cover(pins, hidden, single, fixed)
             for c, what in new.items():
                 self.reason[c], self.protects[c] = INTERVAL, what

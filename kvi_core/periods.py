@@ -1,0 +1,165 @@
+"""Three-year figures (DATA_CONTRACT §8), suppressed jointly with the annual tables.
+
+For every three consecutive years ending in Y, a cell is the sum over the three years of that
+year's cell, in Y's geography: older codes are re-labelled with the KLASS change table exactly as
+the time series does it (``timeseries.region_map``). A region whose members are not the same in
+every year of the period (a split kommune, a divided fylke, a KOSTRA group whose members changed)
+gets its rows with empty numbers and ``brudd`` = true.
+
+Suppression: the annual patterns are given (computed first, unchanged). All years and all periods
+are one linear model: inner rows of every year, annual cells as sums of one year's rows, period
+cells as sums over three years. Annual cells keep their pattern (fixed); only period cells are
+chosen, by the same elimination and interval rounds as an annual table, until every hidden cell
+of every table meets the rule in the linked system (overlapping periods included: 2021-2023
+minus 2020-2022 is 2023 minus 2020).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kvi_core.disclosure.model import Layout, LinearTable
+from kvi_core.disclosure.suppression import (
+    INTERVAL,
+    LINK,
+    SuppressionPlan,
+    _preference,
+    inner_vector,
+)
+from kvi_core.specs import AGE_GROUPS, KATEGORIER
+from kvi_core.timeseries import region_map
+
+PERIOD_COLUMNS = ["periode", "aar", "niva", "region", "region_navn", "aldersgruppe", "kategori", "antall",
+                  "hidden", "reason", "brudd"]
+
+
+@dataclass
+class YearTable:
+    """One indicator and year: inner counts, geography and the suppressed annual cells."""
+
+    aar: int
+    inner: pd.DataFrame  # unit, aldersgruppe, kategori, antall
+    members: pd.DataFrame  # unit, niva, region, region_navn
+    cells: pd.DataFrame  # suppress() output: niva, region, ..., antall, hidden, reason
+
+
+def periods_of(years) -> list[tuple[int, int, int]]:
+    """Every three consecutive years present, by last year."""
+    ys = sorted({int(y) for y in years})
+    return [(y - 2, y - 1, y) for y in ys if y - 1 in ys and y - 2 in ys]
+
+
+def label(period: tuple[int, ...]) -> str:
+    return f"{period[0]}-{period[-1]}"
+
+
+def _period_regions(period: tuple[int, int, int], regioner: pd.DataFrame) -> pd.DataFrame:
+    """Regions of the last year with, per year of the period, the region they are (kilde_<y>),
+    and ``brudd`` where a year has no comparable region."""
+    last = period[-1]
+    out = None
+    for y in period:
+        m = region_map(regioner, y, last)[["niva", "region", "region_navn", "kilde_region", "brudd"]]
+        m = m.rename(columns={"kilde_region": f"kilde_{y}", "brudd": f"brudd_{y}"})
+        out = m if out is None else out.merge(m.drop(columns="region_navn"), on=["niva", "region"], how="left")
+    out["brudd"] = out[[f"brudd_{y}" for y in period]].fillna(True).any(axis=1)
+    for y in period:
+        out["brudd"] |= out[f"kilde_{y}"].isna()
+    return out
+
+
+def suppress_periods(
+    years: dict[int, YearTable], regioner: pd.DataFrame, threshold: int, rule: str
+) -> pd.DataFrame:
+    """Every cell of every three-year period (``PERIOD_COLUMNS``), with its pattern chosen jointly
+    with the fixed annual patterns. ``attrs["prikking"]`` has the run figures."""
+    periods = periods_of(years)
+    if not periods:
+        return pd.DataFrame(columns=PERIOD_COLUMNS)
+    used = sorted({y for p in periods for y in p})
+    layouts, base, truth = {}, {}, []
+    offset = 0
+    for y in used:
+        yt = years[y]
+        layouts[y] = Layout(yt.members, extra_units=yt.inner["unit"].astype(str))
+        base[y] = offset
+        truth.append(inner_vector(layouts[y], yt.inner))
+        offset += layouts[y].n_rows
+    truth_all = np.concatenate(truth)
+    n_rows = offset
+
+    # annual cells (fixed) ---------------------------------------------------------------------
+    row_sets: list[np.ndarray] = []
+    keys = []
+    fixed_cell, fixed_hidden_cell = [], []
+    annual_hidden: dict[tuple, bool] = {}
+    for y in used:
+        c = years[y].cells
+        for niva, r, a, k, h in zip(c["niva"], c["region"], c["aldersgruppe"], c["kategori"], c["hidden"]):
+            row_sets.append(layouts[y].rows(r, a, k) + base[y])
+            keys.append((f"{y}", niva, r, a, k))
+            fixed_cell.append(True)
+            fixed_hidden_cell.append(bool(h))
+            annual_hidden[(y, r, a, k)] = bool(h)
+    n_annual = len(row_sets)
+
+    # period cells --------------------------------------------------------------------------------
+    period_rows = []  # (periode, aar, niva, region, region_navn, age, kat, antall or None, in_model index)
+    for p in periods:
+        regs = _period_regions(p, regioner)
+        for rec in regs.itertuples(index=False):
+            for a in AGE_GROUPS:
+                for k in KATEGORIER:
+                    if rec.brudd:
+                        period_rows.append((label(p), p[-1], rec.niva, rec.region, rec.region_navn, a, k, None, -1, True))
+                        continue
+                    parts = [layouts[y].rows(getattr(rec, f"kilde_{y}"), a, k) + base[y] for y in p]
+                    rows = np.concatenate(parts)
+                    value = int(truth_all[rows].sum())
+                    derived = not any(annual_hidden[(y, getattr(rec, f"kilde_{y}"), a, k)] for y in p)
+                    idx = -1
+                    if not derived:  # a sum of shown annual cells is shown: it adds nothing
+                        idx = len(row_sets)
+                        row_sets.append(rows)
+                        keys.append((label(p), rec.niva, rec.region, a, k))
+                        fixed_cell.append(False)
+                        fixed_hidden_cell.append(False)
+                    period_rows.append((label(p), p[-1], rec.niva, rec.region, rec.region_navn, a, k, value, idx, False))
+
+    cells_all = pd.DataFrame(keys, columns=["tabell", "niva", "region", "aldersgruppe", "kategori"])
+    values = np.array([int(truth_all[r].sum()) for r in row_sets], dtype=np.int64)
+    table = LinearTable.from_rows(n_rows, row_sets, values == 0, np.arange(len(row_sets)))
+    n_cols = len(table.cols)
+    col_value = np.array([int(truth_all[list(r)].sum()) for r in table.cols], dtype=np.int64)
+    fixed = np.zeros(n_cols, dtype=bool)
+    fixed_hidden = np.zeros(n_cols, dtype=bool)
+    fixed[table.cell_col[np.array(fixed_cell)]] = True
+    fixed_hidden[table.cell_col[np.array(fixed_hidden_cell) & np.array(fixed_cell)]] = True
+    rank = _preference(cells_all.assign(region=cells_all["tabell"] + ":" + cells_all["region"]), table, col_value)
+    plan = SuppressionPlan(table, col_value, truth_all, rank, threshold, rule, fixed, fixed_hidden)
+    hidden, _ = plan.run()
+    annual_cols = set(table.cell_col[:n_annual].tolist())
+
+    out = []
+    for per, aar, niva, region, navn, a, k, value, idx, brudd in period_rows:
+        if brudd:
+            out.append((per, aar, niva, region, navn, a, k, 0, True, "", True))
+            continue
+        if idx < 0:
+            out.append((per, aar, niva, region, navn, a, k, value, False, "", False))
+            continue
+        c = int(table.cell_col[idx])
+        why = plan.reason.get(c, "") if hidden[c] else ""
+        if fixed[c] and hidden[c]:
+            why = LINK  # the same number as a hidden annual cell
+        elif why == INTERVAL and annual_cols.intersection(plan.protects.get(c, ())):
+            why = LINK
+        out.append((per, aar, niva, region, navn, a, k, value, bool(hidden[c]), why, False))
+    res = pd.DataFrame(out, columns=PERIOD_COLUMNS)
+    res.attrs["prikking"] = plan.report()
+    return res
+
+
+__all__ = ["PERIOD_COLUMNS", "YearTable", "label", "periods_of", "suppress_periods"]

@@ -1,0 +1,147 @@
+"""Rule ``intervall`` (contract §5 v2) against rule ``eksakt``, checked by an independent LP attacker
+(scipy's linprog, written here), and the three-year tables linked with the annual ones."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+from test_audit import geo, inner_counts
+
+from kvi_core.disclosure.suppression import suppress
+from kvi_core.periods import YearTable, periods_of, suppress_periods
+from kvi_core.specs import CATEGORIES, INNER_AGE_GROUPS
+
+KOM = {"0101": ("EKA01", "EKG01"), "0102": ("EKA01", "EKG01"), "0103": ("EKA01", "EKG02"),
+       "0201": ("EKA02", "EKG02"), "0202": ("EKA02", "EKG01")}
+
+
+def lp_intervals(cells: pd.DataFrame, members: pd.DataFrame) -> dict[tuple, tuple[float, float]]:
+    """[min, max] of every hidden cell over real tables: inner cells ≥ 0, shown cells equal, hidden
+    cells ≥ 1 (an independent implementation of the attacker of contract §5)."""
+    units = sorted(members["unit"].unique())
+    n = len(units) * 12
+    region_units = members.groupby("region")["unit"].apply(list).to_dict()
+
+    def row(region, age, kat):
+        v = np.zeros(n)
+        ages = range(3) if age == "alle" else [INNER_AGE_GROUPS.index(age)]
+        cats = range(4) if kat == "nevner" else [CATEGORIES.index(kat)]
+        for u in region_units[region]:
+            for a in ages:
+                for c in cats:
+                    v[units.index(u) * 12 + a * 4 + c] = 1
+        return v
+
+    keys = list(zip(cells["region"], cells["aldersgruppe"], cells["kategori"]))
+    shown = ~cells["hidden"].to_numpy()
+    a_eq = np.array([row(*k) for k, s in zip(keys, shown) if s])
+    b_eq = cells["antall"].to_numpy(float)[shown]
+    hid = [row(*k) for k, s in zip(keys, shown) if not s]
+    out = {}
+    for k, obj in zip([k for k, s in zip(keys, shown) if not s], hid):
+        lo = linprog(obj, A_ub=-np.array(hid), b_ub=-np.ones(len(hid)), A_eq=a_eq, b_eq=b_eq, bounds=(0, 1e4),
+                     method="highs")
+        hi = linprog(-obj, A_ub=-np.array(hid), b_ub=-np.ones(len(hid)), A_eq=a_eq, b_eq=b_eq, bounds=(0, 1e4),
+                     method="highs")
+        assert lo.status == 0 and hi.status == 0
+        out[k] = (lo.fun, -hi.fun)
+    return out
+
+
+def shortfalls(cells: pd.DataFrame, members: pd.DataFrame, threshold: int = 5) -> list[tuple]:
+    """Hidden cells that break rule intervall for the LP attacker (whole-number bounds)."""
+    iv = lp_intervals(cells, members)
+    out = []
+    for r in cells[cells["hidden"]].itertuples(index=False):
+        lo, hi = iv[(r.region, r.aldersgruppe, r.kategori)]
+        lo_i, hi_i = math.ceil(lo - 1e-6), math.floor(hi + 1e-6)
+        if 1 <= r.antall < threshold:
+            ok = hi_i >= r.antall + 1 and hi_i - lo_i >= 2
+        else:
+            ok = hi_i - lo_i >= 1
+        if not ok:
+            out.append((r.region, r.aldersgruppe, r.kategori, r.antall, lo_i, hi_i))
+    return out
+
+
+def small_table(seed: int):
+    m = geo(KOM)
+    rng = np.random.default_rng(seed)
+    counts = {}
+    for u in sorted(m["unit"].unique()):
+        for a in INNER_AGE_GROUPS:
+            for c in CATEGORIES:
+                counts[(u, a, c)] = int(rng.choice([0, 1, 1, 2, 3, 6, 9, 15]))
+    return m, inner_counts(m, counts)
+
+
+def test_eksakt_leaves_narrow_intervals_that_intervall_does_not():
+    """On these tables the v1 pattern lets the attacker narrow primary cells (two values, or a count
+    proved to be at its maximum); the v2 pattern does not, and hides at most 20 % more cells."""
+    narrowed = 0
+    for seed in range(4):
+        m, inner = small_table(seed)
+        eks = suppress(inner, m, rule="eksakt")
+        itv = suppress(inner, m, rule="intervall")
+        narrowed += len(shortfalls(eks, m))
+        assert shortfalls(itv, m) == []
+        assert itv["hidden"].sum() >= eks["hidden"].sum()
+    assert narrowed > 0
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(min_value=10, max_value=10_000))
+def test_intervall_holds_for_an_independent_lp_attacker(seed):
+    m, inner = small_table(seed)
+    cells = suppress(inner, m, rule="intervall")
+    assert shortfalls(cells, m) == []
+
+
+# --- three-year figures -------------------------------------------------------------------------
+
+def _years(counts_by_year: dict[int, dict], rule: str = "intervall"):
+    m = geo(KOM)
+    tables, regioner = {}, []
+    for y, counts in counts_by_year.items():
+        inner = inner_counts(m, counts, default=lambda u, a, c: 8)
+        cells = suppress(inner, m, rule=rule)
+        tables[y] = YearTable(y, inner, m, cells)
+        regioner.append(m.assign(aar=y))
+    return tables, pd.concat(regioner, ignore_index=True)
+
+
+def test_periods_of_consecutive_years():
+    assert periods_of([2020, 2021, 2022, 2024]) == [(2020, 2021, 2022)]
+    assert periods_of([2020, 2021, 2022, 2023]) == [(2020, 2021, 2022), (2021, 2022, 2023)]
+
+
+def test_one_hidden_year_beside_two_shown_keeps_the_period_cell_hidden():
+    """A cell hidden in 2022 only: the period 2021-2023 minus the two shown years would reveal it."""
+    small = {("0101", "18-66", "delvis"): 2}
+    tables, regioner = _years({2021: {}, 2022: small, 2023: {}})
+    assert tables[2022].cells.query("region == '0101' and aldersgruppe == '18-66' and kategori == 'delvis'")[
+        "hidden"].all()
+    per = suppress_periods(tables, regioner, 5, "intervall")
+    cell = per.query("region == '0101' and aldersgruppe == '18-66' and kategori == 'delvis'")
+    assert cell["hidden"].all()
+    # the annual patterns are unchanged and a cell shown every year is shown in the period
+    shown = per.query("region == '0102' and aldersgruppe == '0-17' and kategori == 'innfridd'")
+    assert (~shown["hidden"]).all() and (shown["antall"] == 24).all()
+    assert set(per["periode"]) == {"2021-2023"}
+    assert not per["brudd"].any()
+
+
+def test_period_pools_small_counts_into_a_shown_headline():
+    """Counts of 2 every year are hidden each year; pooled (6) the period may show some of them,
+    and whatever it shows never narrows an annual hidden cell below the rule (joint LP check)."""
+    small = {("0103", a, c): 2 for a in INNER_AGE_GROUPS for c in CATEGORIES}
+    tables, regioner = _years({2021: small, 2022: small, 2023: small})
+    per = suppress_periods(tables, regioner, 5, "intervall")
+    kom = per[(per["region"] == "0103")]
+    assert (kom["antall"] == 6 * np.where(kom["kategori"] == "nevner", 4, 1)
+            * np.where(kom["aldersgruppe"] == "alle", 3, 1)).all()
+    assert set(per.loc[per["hidden"], "reason"]) <= {"primær", "eliminasjon", "intervall", "kobling"}
