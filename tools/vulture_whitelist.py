@@ -23,3 +23,7 @@ KAT  # tests/test_audit.py
 CELL  # completeness.py
 HIDDEN_WORD, POSITION_WORDS, NO_POSITION  # reporting/texts.py
 signal_legend, break_generic, three_year_trend_sentence  # reporting/texts.py
+# found unused after merging main at 13:25
+RULES, n_whole  # disclosure/intervals.py
+SECONDARY, LINK  # disclosure/suppression.py
+replace_folder  # publish.py
