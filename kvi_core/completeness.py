@@ -294,6 +294,30 @@ def check_variasjon(v: pd.DataFrame, table: pd.DataFrame, name: str = "variasjon
     return out
 
 
+def check_tidsserie(ts: pd.DataFrame, table: pd.DataFrame, name: str = "tidsserie.csv") -> list[str]:
+    """tidsserie.csv forms no new numbers: every shown antall, nevner and andel is the one
+    indikatorer.csv publishes for that year under ``kilde_region``; rows with brudd are empty."""
+    need = ["indikator", "aar", "kilde_region", "maltall", "antall", "nevner", "andel", "brudd"]
+    missing = [c for c in need if c not in ts.columns]
+    if missing:
+        return [f"{name}: mangler kolonne(r) {', '.join(missing)}"]
+    key = ["indikator", "aar", "maltall"]
+    src = table[key + ["region", "antall", "nevner", "andel"]].rename(columns={"region": "kilde_region"})
+    m = ts[need].merge(src.astype(str), on=key + ["kilde_region"], how="left", suffixes=("", "_tab"),
+                       indicator=True)
+    brudd = m["brudd"].astype(str).str.strip().str.lower() == "true"
+    out = []
+    for col in ("antall", "nevner", "andel"):
+        shown = m[col].astype(str).str.strip() != ""
+        tab = m[f"{col}_tab"].fillna("").astype(str).str.strip()
+        differs = (pd.to_numeric(m[col], errors="coerce") - pd.to_numeric(tab, errors="coerce")).abs() > 1e-9
+        bad = shown & (brudd | (m["_merge"] == "left_only") | (tab == "") | differs)
+        if bad.any():
+            out.append(_line(name, f"verdier i {col} som ikke er de publiserte for året",
+                             m.loc[bad, ["indikator", "aar", "kilde_region", "maltall", col]]))
+    return out
+
+
 # --- a folder ------------------------------------------------------------------------------------
 
 def check_folder(folder: str | Path) -> list[str]:
@@ -335,6 +359,10 @@ def check_folder(folder: str | Path) -> list[str]:
         v = _read(folder / "variasjon.csv", findings)
         if v is not None:
             findings += check_variasjon(v, table)
+    if (folder / "tidsserie.csv").exists():
+        ts = _read(folder / "tidsserie.csv", findings)
+        if ts is not None:
+            findings += check_tidsserie(ts, table)
     if (folder / "indikatorer_3ar.csv").exists():
         t3 = _read(folder / "indikatorer_3ar.csv", findings)
         if t3 is not None:

@@ -195,14 +195,34 @@ def test_custom_intern_folder(generations, tmp_path):
     assert main(["compute", "--input", str(generations["a"]), "--out", str(out), "--intern", str(out / "x")]) == 2
 
 
-@pytest.mark.parametrize("foreign", ["notater.txt", "indikatorer.csv.bak"])
-def test_a_folder_with_foreign_files_is_not_replaced(generations, tmp_path, foreign, capsys):
+def test_a_users_own_files_are_kept(generations, tmp_path):
     out = tmp_path / "ut"
     out.mkdir()
-    (out / foreign).write_text("mine", encoding="utf-8")
+    (out / "notater.txt").write_text("mine", encoding="utf-8")
+    (out / "avvist.csv").write_text("rad,person_id\n1,GAMMEL\n", encoding="utf-8")  # old layout: removed
+    for inp in ("a", "b"):
+        assert main(["compute", "--input", str(generations[inp]), "--out", str(out)]) == 0
+        assert (out / "notater.txt").read_text(encoding="utf-8") == "mine"
+    assert publish.forbidden_in_publication(out) == []
+    assert set(snapshot(out)) == set(generations["refs"]["b"][0]) | {"notater.txt"}
+
+
+def test_a_file_saved_during_the_run_is_not_lost(generations, tmp_path):
+    out = tmp_path / "ut"
+    assert main(["compute", "--input", str(generations["a"]), "--out", str(out)]) == 0
+    stage = publish.stage_folder(out, {"metadata.json": {"prikket": True}})
+    (out / "ny.txt").write_text("lagret underveis", encoding="utf-8")
+    publish.switch_folder(stage, out)
+    assert (out / "ny.txt").read_text(encoding="utf-8") == "lagret underveis"
+
+
+def test_a_folder_with_a_foreign_subfolder_is_not_replaced(generations, tmp_path, capsys):
+    out = tmp_path / "ut"
+    (out / "prosjekt").mkdir(parents=True)
+    (out / "prosjekt" / "fil.txt").write_text("mine", encoding="utf-8")
     assert main(["compute", "--input", str(generations["a"]), "--out", str(out)]) == 2
-    assert foreign in capsys.readouterr().err
-    assert (out / foreign).read_text(encoding="utf-8") == "mine"
+    assert "prosjekt" in capsys.readouterr().err
+    assert (out / "prosjekt" / "fil.txt").read_text(encoding="utf-8") == "mine"
 
 
 def test_out_naming_a_file_is_one_line(generations, tmp_path):
