@@ -34,6 +34,7 @@ def _cmd_compute(a: argparse.Namespace) -> int:
         unsuppressed=a.unsuppressed,
         threshold=a.terskel,
         intern_dir=a.intern,
+        rule=a.beskyttelse,
     )
     return 0
 
@@ -85,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--kostragrupper", type=Path, help="CSV kommunenr,kostragruppe (ellers kvis demogruppering)")
     c.add_argument("--unsuppressed", action="store_true", help="kun til intern kvalitetssikring: uprikkede tall")
     c.add_argument("--terskel", type=int, default=5, help="prikkingsterskel: antall under dette skjules (standard 5)")
+    c.add_argument("--beskyttelse", choices=("intervall", "eksakt"), default="intervall",
+                   help="prikkingsregel (kontrakt §5): intervall (standard) eller eksakt (v1)")
     c.set_defaults(func=_cmd_compute)
 
     au = sub.add_parser("audit", help="kontroller at prikkede tall ikke kan regnes ut")

@@ -50,21 +50,22 @@ def year_geography(persons: pd.DataFrame, aar: int, kostragrupper: Path | None) 
 
 def year_cells(
     persons: pd.DataFrame, pos: np.ndarray, excluded: np.ndarray, geo: YearGeography, spec: IndicatorSpec,
-    suppressed: bool, threshold: int,
+    suppressed: bool, threshold: int, rule: str = "intervall",
 ) -> pd.DataFrame:
-    """All published cells of one indicator and year, suppressed (and audited) unless told not to."""
+    """All published cells of one indicator and year, suppressed by ``rule`` (DATA_CONTRACT §5) and
+    audited against it, unless told not to."""
     inner = inner_counts(persons, spec, pos, geo.unit_codes, excluded)
     if not suppressed:
         return aggregate(inner, geo.members)
-    from kvi_core.disclosure.intervals import audit_cells
+    from kvi_core.disclosure.intervals import audit_rule
     from kvi_core.disclosure.suppression import suppress
 
-    cells = suppress(inner, geo.members, threshold=threshold)
-    published = cells.assign(antall=cells["antall"].where(~cells["hidden"]))
-    findings = audit_cells(published, geo.members)
+    cells = suppress(inner, geo.members, threshold=threshold, rule=rule)
+    findings = audit_rule(cells, geo.members, rule, threshold)
     if len(findings):
         raise DisclosureError(
-            f"{spec.id} {geo.aar}: {len(findings)} prikkede celler kan regnes ut; ingenting er skrevet"
+            f"{spec.id} {geo.aar}: {len(findings)} prikkede celler er ikke beskyttet etter regel {rule}; "
+            "ingenting er skrevet"
         )
     return cells
 
@@ -88,6 +89,7 @@ def compute(
     quiet: bool = False,
     intern_dir: str | Path | None = None,
     extra: dict[str, object] | None = None,
+    rule: str = "intervall",
 ) -> dict:
     """Run the whole computation and publish one generation (:mod:`kvi_core.publish`): the
     publication in ``out_dir``, the internal material in ``intern_dir`` (default ``<out_dir>-intern``).
@@ -108,7 +110,7 @@ def compute(
             publish.recover(target)
         for target in (intern_dir,) if unsuppressed else (out_dir, intern_dir):
             publish.check_replaceable(target)  # before the work, not after it
-        files = outputs(input_path, kostragrupper, unsuppressed, threshold, quiet)
+        files = outputs(input_path, kostragrupper, unsuppressed, threshold, quiet, rule)
         files.update(extra or {})
         meta = files.get("metadata.json") or files["intern_metadata.json"]
         if files.pop(_NO_YEAR, None):
@@ -127,7 +129,7 @@ _NO_YEAR = "_ingen_brukbare_aar"
 
 
 def outputs(input_path: Path, kostragrupper: str | Path | None, unsuppressed: bool, threshold: int,
-            quiet: bool = True) -> dict[str, object]:
+            quiet: bool = True, rule: str = "intervall") -> dict[str, object]:
     """Every file of one run, by name (:data:`kvi_core.publish.PUBLISHED_FILES` and
     :data:`~kvi_core.publish.INTERNAL_FILES`), as DataFrames and dicts; nothing is written here."""
     specs = load_specs()
@@ -144,6 +146,7 @@ def outputs(input_path: Path, kostragrupper: str | Path | None, unsuppressed: bo
         "aar": extract.years,
         "terskel": threshold,
         "prikket": not unsuppressed,
+        "beskyttelse": rule,
         # person counts: they could narrow hidden cells, so they stay internal (issue 10, item 4)
         "rader_inn": extract.rows_in,
         "rader_brukt": len(extract.persons),
@@ -169,7 +172,7 @@ def outputs(input_path: Path, kostragrupper: str | Path | None, unsuppressed: bo
         regioner.append(geo.members.assign(aar=aar)[["aar", "unit", "niva", "region", "region_navn"]])
         for spec in specs:
             excluded = extract.excluded[spec.id] if whole else extract.excluded[spec.id][sel]
-            cells = year_cells(persons, pos, excluded, geo, spec, not unsuppressed, threshold)
+            cells = year_cells(persons, pos, excluded, geo, spec, not unsuppressed, threshold, rule)
             tables.append(long_table(cells, spec.id, aar))
     table = sort_table(pd.concat(tables, ignore_index=True), [s.id for s in specs])
     regioner = pd.concat(regioner, ignore_index=True)
@@ -186,6 +189,7 @@ def outputs(input_path: Path, kostragrupper: str | Path | None, unsuppressed: bo
         "aar": years,
         "terskel": threshold,
         "prikket": not unsuppressed,
+        "beskyttelse": rule,
         "kostragruppering": {"offisiell": grouping.official, "kilde": grouping.source, "merknad": grouping.notice},
         "syntetisk": bool(read_sidecar(input_path).get("syntetisk", False)),
         "indikatorer": [s.id for s in specs],

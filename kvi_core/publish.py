@@ -199,8 +199,9 @@ def _write(folder: Path, name: str, data, private: bool) -> None:
         raise ValueError(f"ukjent filtype: {name}")
 
 
-def replace_folder(target: Path, files: dict[str, object], private: bool = False) -> None:
-    """Make ``target`` hold exactly ``files`` (name -> DataFrame or dict), all or nothing."""
+def stage_folder(target: Path, files: dict[str, object], private: bool = False) -> Path:
+    """Write ``files`` (name -> DataFrame or dict) into a new hidden staging folder beside
+    ``target``, flushed to disk; returns it. Nothing at ``target`` changes."""
     target = Path(target)
     check_replaceable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -212,7 +213,18 @@ def replace_folder(target: Path, files: dict[str, object], private: bool = False
             fault_point(f"skrevet-{i + 1}")
         _fsync_dir(stage)  # the files themselves were flushed by atomic_write
         os.chmod(stage, 0o700 if private else 0o777 & ~_umask())
-        fault_point("klar")
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return stage
+
+
+def switch_folder(stage: Path, target: Path) -> None:
+    """Put a staged folder at ``target`` in one atomic step (two renames where the file system
+    cannot swap), then delete the previous generation."""
+    target = Path(target)
+    fault_point("klar")
+    try:
         if target.exists():
             if _exchange(stage, target):
                 fault_point("byttet")
@@ -234,6 +246,11 @@ def replace_folder(target: Path, files: dict[str, object], private: bool = False
     fault_point("ferdig")
 
 
+def replace_folder(target: Path, files: dict[str, object], private: bool = False) -> None:
+    """Make ``target`` hold exactly ``files``, all or nothing."""
+    switch_folder(stage_folder(target, files, private), target)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -242,8 +259,9 @@ def _umask() -> int:
 
 def publish(files: dict[str, object], out: Path | None, intern: Path) -> None:
     """Write one generation: internal files to ``intern`` (owner-only), published files to ``out``
-    (left untouched when ``out`` is None, e.g. for ``--unsuppressed``). The internal folder is
-    switched first, so the publication never refers to rejections that are not on record."""
+    (left untouched when ``out`` is None, e.g. for ``--unsuppressed``). Both folders are written in
+    full before either is switched, so a failed write (a full disk) changes neither; the internal
+    folder is switched first, so the publication never refers to rejections that are not on record."""
     published = {n: d for n, d in files.items() if kind_of(n) in ("publisert", "bokføring")}
     internal = {n: d for n, d in files.items() if kind_of(n) == "intern"}
     if out is None and published and set(published) - set(BOOKKEEPING):
@@ -251,7 +269,18 @@ def publish(files: dict[str, object], out: Path | None, intern: Path) -> None:
     for name, data in list(files.items()):
         if not isinstance(data, (pd.DataFrame, dict)):
             raise TypeError(f"{name}: {type(data).__name__}")
-    replace_folder(intern, internal, private=True)
+    intern_stage = stage_folder(intern, internal, private=True)
+    try:
+        out_stage = stage_folder(out, published, private=False) if out is not None else None
+    except BaseException:
+        shutil.rmtree(intern_stage, ignore_errors=True)
+        raise
+    try:
+        switch_folder(intern_stage, intern)
+    except BaseException:
+        if out_stage is not None:
+            shutil.rmtree(out_stage, ignore_errors=True)
+        raise
     fault_point("intern-byttet")
-    if out is not None:
-        replace_folder(out, published, private=False)
+    if out_stage is not None:
+        switch_folder(out_stage, out)

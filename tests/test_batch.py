@@ -183,3 +183,12 @@ def test_reports_made_again_are_the_same_bytes(extract, tmp_path):
     assert {p.suffix for p in files} == {".html", ".pdf", ".ipynb"}
     for rel in files:
         assert (first / rel).read_bytes() == (out / "2024" / rel).read_bytes(), rel
+
+
+def test_out_naming_a_file_is_one_line(extract, tmp_path):
+    f = tmp_path / "fil"
+    f.write_text("x")
+    r = subprocess.run([sys.executable, "-m", "kvi_core", "reports", "--input", str(extract), "--aar", "2024",
+                        "--out", str(f)], capture_output=True, text=True, check=False,
+                       env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert r.returncode == 2 and "ikke en mappe" in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -121,3 +121,13 @@ def test_three_year_table_checked_when_present(pub):
     assert "indikatorer_3ar.csv" in f and "summen av årene" in f
     t3.head(1000).to_csv(pub / "indikatorer_3ar.csv", index=False)
     assert "celler mangler" in "\n".join(check_folder(pub))
+
+
+def test_variasjon_showing_a_hidden_nevner_is_found(pub):
+    t = read(pub)
+    v = pd.read_csv(pub / "variasjon.csv", dtype=str, keep_default_na=False)
+    hidden = t[(t["maltall"] == "1") & (t["nevner"] == "") & (t["niva"] == "kommune")].iloc[0]
+    i = v.index[(v["region"] == hidden["region"]) & (v["indikator"] == hidden["indikator"])][0]
+    v.loc[i, "nevner"] = "3"
+    v.to_csv(pub / "variasjon.csv", index=False)
+    assert any("variasjon.csv" in x and "nevner" in x for x in check_folder(pub))

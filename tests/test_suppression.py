@@ -38,8 +38,10 @@ def check_safe(cells: pd.DataFrame, members: pd.DataFrame, threshold: int = 5, r
     v = cells["antall"]
     assert not cells.loc[v == 0, "hidden"].any(), "a zero is hidden"
     assert cells.loc[v.between(1, threshold - 1), "hidden"].all(), "a small count is shown"
-    assert (cells["reason"] == np.where(v.between(1, threshold - 1), "primær",
-                                        np.where(cells["hidden"], "sekundær", ""))).all()
+    primary = v.between(1, threshold - 1)
+    assert (cells.loc[primary, "reason"] == "primær").all()
+    assert cells.loc[~primary & cells["hidden"], "reason"].isin(["eliminasjon", "intervall"]).all()
+    assert (cells.loc[~cells["hidden"], "reason"] == "").all()
     pub = published(cells)
     assert audit_cells(pub, members).empty
     if reference:

@@ -155,7 +155,7 @@ def _equation_basis(eqs: list[_Item]) -> tuple[SpanBasis, list[_Item]]:
     independent = []
     for e in sorted(eqs, key=lambda e: (len(e.var), e.col)):
         v = {i: 1 for i in e.var.tolist()}
-        v[-1] = int(round(e.rhs))
+        v[-1] = round(e.rhs)
         v = basis.reduce(v)
         rows = [k for k in v if k >= 0]
         if rows:
@@ -223,8 +223,21 @@ class _BlockLP:
         ):
             self.h.setOptionValue(opt, val)
         self.h.passModel(lp)
+        self._lp = lp
         self._all = np.arange(n, dtype=np.int32)
         self.solves = 0
+
+    def mip_copy(self) -> highspy.Highs:
+        """The same model with every variable a whole number."""
+        h = new_highs()
+        for opt, val in (
+            ("output_flag", False), ("threads", 1), ("random_seed", 0),
+            ("mip_rel_gap", 0.0), ("mip_abs_gap", 0.0),
+        ):
+            h.setOptionValue(opt, val)
+        h.passModel(self._lp)
+        h.changeColsIntegrality(self.n, self._all, np.full(self.n, highspy.HighsVarType.kInteger))
+        return h
 
     def solve(self, cost: np.ndarray, maximise: bool = False) -> tuple[float, np.ndarray, np.ndarray]:
         """Optimal objective, solution and row duals."""
@@ -243,7 +256,38 @@ class _BlockLP:
 class AuditStats:
     blocks: int = 0
     lp_solves: int = 0
+    mip_solves: int = 0
     exact: int = 0
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """What the rule asks of hidden columns (DATA_CONTRACT §5), in whole numbers.
+
+    Every hidden column must hold at least ``width + 1`` whole numbers (``width`` 1 = not pinned);
+    a column in ``up`` must also be able to reach that value (a primary cell with true value x:
+    up ≥ x + 1, width 2). Rule ``eksakt`` is the default: width 1 everywhere, no ``up``.
+    """
+
+    width: dict[int, int] = field(default_factory=dict)
+    up: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def for_rule(cls, rule: str, primary: Iterable[int], value: np.ndarray) -> Requirement:
+        if rule == EKSAKT:
+            return cls()
+        if rule != INTERVALL:
+            raise KviInputError(f"ukjent beskyttelsesregel {rule!r} (bruk {EKSAKT} eller {INTERVALL})")
+        prim = [int(c) for c in primary]
+        return cls({c: 2 for c in prim}, {c: int(value[c]) + 1 for c in prim})
+
+    def met(self, col: int, lo: float, hi: float) -> bool:
+        """Is an interval of whole numbers [lo, hi] enough for ``col``?"""
+        return hi - lo >= self.width.get(col, 1) and hi >= self.up.get(col, -math.inf)
+
+
+EKSAKT, INTERVALL = "eksakt", "intervall"
+RULES = (EKSAKT, INTERVALL)
 
 
 def pinned_cells(
@@ -254,13 +298,17 @@ def pinned_cells(
     n_rows: int,
     truth: np.ndarray | None = None,
     stats: AuditStats | None = None,
+    need: Requirement | None = None,
 ) -> list[Pinned]:
-    """Hidden columns (``targets``) that the published columns pin to one whole number.
+    """Hidden columns (``targets``) whose interval falls short of ``need`` (default: the ones the
+    published columns pin to one whole number).
 
     ``values`` holds the published values; ``truth`` (inner row values), when known, is a feasible
-    point that saves solves.
+    point that saves solves. A target counts as meeting the rule only on whole-number evidence: the
+    attacker's tables (integer points) seen in solutions, or a MIP when the LP alone would decide.
     """
     stats = stats if stats is not None else AuditStats()
+    need = need if need is not None else Requirement()
     sys_ = _system(cols, published, values, list(targets), n_rows)
     out = list(sys_.pinned)
     if not sys_.targets:
@@ -282,23 +330,42 @@ def pinned_cells(
         var = np.flatnonzero(label == b)
         local = np.full(len(label), -1, dtype=np.int64)
         local[var] = np.arange(len(var))
-        loc = lambda items: [_Item(it.col, local[it.var], it.rhs, it.known) for it in items]
+        items = {k: [_Item(it.col, local[it.var], it.rhs, it.known) for it in grp[k]] for k in grp}
         x_true = None if truth is None else truth[sys_.var_rows[var]].astype(float)
-        block = _Block(loc(grp["eq"]), loc(grp["ge"]), loc(grp["t"]), sys_.lower[var], upper, seed=b)
-        out.extend(block.audit(x_true, stats))
+        block = _Block(items["eq"], items["ge"], items["t"], sys_.lower[var], upper, seed=b)
+        out.extend(block.audit(x_true, stats, need))
     return sorted(out, key=lambda p: p.col)
 
 
+def _integral(x: np.ndarray) -> bool:
+    return bool(np.all(np.abs(x - np.round(x)) < 1e-7))
+
+
 class _Block:
-    """The interval audit of one connected block of variables."""
+    """The interval audit of one connected block of variables.
+
+    Two kinds of evidence that a target's interval is wide enough:
+    - whole-number tables seen (the true one, LP or MIP solutions that happen to be whole):
+      each is a table the attacker cannot rule out, so [int_lo, int_hi] lies inside the
+      attacker's whole-number interval; meeting the rule there is a proof;
+    - LP points (any solution): [lp_lo, lp_hi] lies inside the LP interval. A target whose LP
+      evidence meets the rule with a margin of one whole number on every side that matters is
+      accepted on it; a target at the limit needs whole-number evidence (a small MIP around the
+      LP optimum, then a MIP of the block), and without it counts as a shortfall (docs/METHOD.md).
+    """
 
     MAX_PUSHES = 60
+    MIP_SECONDS = 2.0  # a MIP not proven in this time counts as a shortfall (the safe side)
+    LOCAL_MAX = 60  # variables a local MIP may move
+    USE_MIP = False  # local MIPs settle few cells at the limit and cost seconds (measured)
 
     def __init__(self, eqs, ges, targets, lower, upper, seed):
         self.eqs, self.ges, self.targets = eqs, ges, targets
         self.lower, self.upper, self.seed = lower, upper, seed
+        self._mip_model = None
+        self.base: np.ndarray | None = None  # a whole-number table of the block (the true one, if known)
 
-    def audit(self, x_true: np.ndarray | None, stats: AuditStats) -> list[Pinned]:
+    def audit(self, x_true: np.ndarray | None, stats: AuditStats, need: Requirement) -> list[Pinned]:
         basis, self.eqs = _equation_basis(self.eqs)
         exact, cls = _classify(basis, self.targets)
         stats.exact += len(exact)
@@ -307,7 +374,12 @@ class _Block:
         if not keep:
             return out
         tgs = [self.targets[i] for i in keep]
+        self.tgs = tgs
         _, self.cls = np.unique(cls[keep], return_inverse=True)
+        self.need = need
+        self.need_w = np.array([need.width.get(t.col, 1) for t in tgs], dtype=float)
+        self.need_up = np.array([need.up.get(t.col, -np.inf) for t in tgs], dtype=float)
+        self.plain = (self.need_w <= 1) & ~np.isfinite(self.need_up)
         n = len(self.lower)
         self.rows = self.eqs + self.ges
         self.lp = _BlockLP(
@@ -320,26 +392,41 @@ class _Block:
             (np.ones(int(ptr[-1])), np.concatenate([t.var for t in tgs]), ptr), shape=(len(tgs), n)
         )
         self.const = np.array([t.rhs for t in tgs])
-        self.seen_lo = np.full(len(tgs), np.inf)
-        self.seen_hi = np.full(len(tgs), -np.inf)
+        self.int_lo = np.full(len(tgs), np.inf)
+        self.int_hi = np.full(len(tgs), -np.inf)
+        self.lp_lo = np.full(len(tgs), np.inf)
+        self.lp_hi = np.full(len(tgs), -np.inf)
         if x_true is not None:
             self.see(x_true)
-        self._push()  # without a known point, the first push gives one
-        out.extend(self._one_by_one(tgs))
+        self._push()  # without a known point, the first pushes give one
+        out.extend(self._one_by_one(stats))
         stats.lp_solves += self.lp.solves
         return out
 
     def see(self, x: np.ndarray) -> None:
         val = self.tmat @ x + self.const
-        np.minimum(self.seen_lo, val, out=self.seen_lo)
-        np.maximum(self.seen_hi, val, out=self.seen_hi)
+        np.minimum(self.lp_lo, val, out=self.lp_lo)
+        np.maximum(self.lp_hi, val, out=self.lp_hi)
+        if not _integral(x):
+            return
+        if self.base is None:
+            self.base = np.round(x)
+        val = np.round(val)
+        np.minimum(self.int_lo, val, out=self.int_lo)
+        np.maximum(self.int_hi, val, out=self.int_hi)
 
     def done(self) -> np.ndarray:
-        """Targets shown free: some target of their class took values two whole numbers apart."""
-        free = np.floor(self.seen_hi + EPS) - np.ceil(self.seen_lo - EPS) >= 1
+        """Targets whose evidence so far meets the rule (see the class note). A plain target (only
+        "not pinned") is also settled when a target of its class is shown free."""
+        w_int = self.int_hi - self.int_lo
+        ok_int = (w_int >= self.need_w) & (self.int_hi >= self.need_up)
+        up = np.floor(self.lp_hi + EPS)
+        w_lp = up - np.ceil(self.lp_lo - EPS)
+        ok_lp = (w_lp >= self.need_w + 1) & (up >= self.need_up + 1)
+        free = (w_int >= 1) | (w_lp >= 2)
         free_cls = np.zeros(self.cls.max() + 1, dtype=bool)
         free_cls[self.cls[free]] = True
-        return free_cls[self.cls]
+        return ok_int | ok_lp | (self.plain & free_cls[self.cls])
 
     def _push(self) -> None:
         """Push all undecided targets up (then down) together, with random positive weights, while
@@ -358,37 +445,101 @@ class _Block:
             if k >= 1 and (before - int(todo.sum())) * 60 < work:
                 return
 
-    def _one_by_one(self, tgs: list[_Item]) -> list[Pinned]:
-        """Max and min of each still-undecided class (one target for the class, then, if it is
-        pinned, every target of the class for its own interval)."""
+    def _one_by_one(self, stats: AuditStats) -> list[Pinned]:
+        """Max and min of each still-unsettled target. Plain targets of one class are settled
+        together (one target for the class, then, if it falls short, each for its own interval)."""
         out: list[Pinned] = []
-        done = self.done()
-        for c in np.unique(self.cls[~done]):
-            members = np.flatnonzero(self.cls == c)
-            pin = self._interval(int(members[0]), tgs)
-            if pin is None:
+        todo = np.flatnonzero(~self.done())
+        first_of: dict[int, int] = {}
+        for i in todo.tolist():
+            if self.plain[i]:
+                first_of.setdefault(int(self.cls[i]), i)
+        for i in todo.tolist():
+            if self.plain[i] and first_of[int(self.cls[i])] != i:
                 continue
-            out.append(pin)
-            for j in members[1:]:
-                pj = self._interval(int(j), tgs)
-                out.append(pj if pj is not None else Pinned(tgs[j].col, pin.lo, pin.hi, pin.support))
+            short = self._interval(i, stats)
+            if short is None:
+                continue
+            out.append(short)
+            if self.plain[i]:
+                for j in np.flatnonzero((self.cls == self.cls[i]) & self.plain).tolist():
+                    if j != i:
+                        sj = self._interval(j, stats)
+                        if sj is not None:
+                            out.append(sj)
         return out
 
-    def _interval(self, i: int, tgs: list[_Item]) -> Pinned | None:
-        """The target's exact interval if it is pinned (None when it is free)."""
+    def _interval(self, i: int, stats: AuditStats) -> Pinned | None:
+        """None when target i meets the rule; else its interval and what certifies it.
+
+        The LP bounds hold for any attacker (a whole-number table is also a real-valued one), so
+        floor(LP max) and ceil(LP min) bound the whole-number interval from outside: when they fall
+        short, the target falls short. At the limit, whole-number tables decide.
+        """
         if self.done()[i]:
             return None
         cost = self.tmat[i].toarray().ravel()
-        hi, x, dual_hi = self.lp.solve(cost, maximise=True)
-        self.see(x)
+        col = self.tgs[i].col
+        hi, x_hi, dual_hi = self.lp.solve(cost, maximise=True)
+        self.see(x_hi)
         if self.done()[i]:
             return None
-        lo, x, dual_lo = self.lp.solve(cost)
-        self.see(x)
-        lo, hi = lo + self.const[i], hi + self.const[i]
-        if n_whole(lo, hi) >= 2:
+        hi += self.const[i]
+        up_lp = math.floor(hi + EPS)
+        if up_lp < self.need_up[i]:  # the maximum alone falls short: its certificate says why
+            return Pinned(col, float(min(self.lp_lo[i], hi)), hi, _support(self.rows, dual_hi))
+        lo, x_lo, dual_lo = self.lp.solve(cost)
+        self.see(x_lo)
+        if self.done()[i]:
             return None
-        return Pinned(tgs[i].col, lo, hi, _support(self.rows, dual_hi, dual_lo))
+        lo += self.const[i]
+        support = _support(self.rows, dual_hi, dual_lo)
+        if not self.need.met(col, math.ceil(lo - EPS), up_lp):
+            return Pinned(col, lo, hi, support)
+        # the LP allows just enough, and no whole-number table has shown it: a whole-number
+        # table near each LP optimum (a small MIP) may; else it counts as short (the safe side)
+        for x_lp, maximise in ((x_hi, True), (x_lo, False)):
+            if self.USE_MIP:
+                self._local_mip(cost, maximise, x_lp, stats)
+            if self.done()[i]:
+                return None
+        return Pinned(col, float(min(self.int_lo[i], lo)), float(max(self.int_hi[i], lo)), support)
+
+    def _mip(self) -> highspy.Highs:
+        if self._mip_model is None:
+            self._mip_model = self.lp.mip_copy()
+        return self._mip_model
+
+    def _local_mip(self, cost: np.ndarray, maximise: bool, x_lp: np.ndarray, stats: AuditStats) -> None:
+        """Look for a whole-number table near an LP optimum: only the variables where the optimum
+        differs from a known whole-number table (and the target's own) may move; every other one
+        stays at its known value. Any solution is a table the attacker cannot rule out."""
+        if self.base is None:
+            return
+        move = (np.abs(x_lp - self.base) > 1e-9) | (cost != 0)
+        if move.sum() > self.LOCAL_MAX:
+            return
+        h = self._mip()
+        lo = np.where(move, self.lower, self.base)
+        hi = np.where(move, self.upper, self.base)
+        h.changeColsBounds(self.lp.n, self.lp._all, lo.astype(float), hi.astype(float))
+        try:
+            self._run_mip(h, cost, maximise, stats)
+        finally:
+            h.changeColsBounds(self.lp.n, self.lp._all, self.lower.astype(float), np.full(self.lp.n, float(self.upper)))
+
+    def _run_mip(self, h: highspy.Highs, cost: np.ndarray, maximise: bool, stats: AuditStats) -> tuple[float, bool]:
+        """Solve the MIP for this objective; any whole-number solution is seen. (value, proven)"""
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
+        h.changeColsCost(self.lp.n, self.lp._all, np.asarray(cost, dtype=float))
+        h.setOptionValue("time_limit", h.getRunTime() + self.MIP_SECONDS)  # HiGHS's clock runs on
+        h.run()
+        stats.mip_solves += 1
+        info = h.getInfo()
+        optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        if optimal or info.primal_solution_status == 2:  # a feasible whole-number table: evidence
+            self.see(np.asarray(h.getSolution().col_value))
+        return float(info.objective_function_value), optimal
 
 
 def _support(rows: list[_Item], *duals: np.ndarray) -> tuple[tuple[str, int], ...]:
@@ -419,7 +570,22 @@ def audit_cells(cells: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     return findings
 
 
-def _audit(cells: pd.DataFrame, members: pd.DataFrame) -> tuple[pd.DataFrame, AuditStats]:
+def audit_rule(cells: pd.DataFrame, members: pd.DataFrame, rule: str, threshold: int = 5) -> pd.DataFrame:
+    """Hidden cells of a suppressed table that fall short of ``rule`` (empty = safe).
+
+    ``cells``: region, aldersgruppe, kategori, antall (the TRUE values) and ``hidden``; the true
+    values say which hidden cells are primary (1 .. threshold−1) and what "up ≥ x + 1" means.
+    """
+    published = cells.assign(antall=cells["antall"].where(~cells["hidden"]))
+    truth = pd.to_numeric(cells["antall"], errors="coerce").to_numpy(dtype=float)
+    findings, _ = _audit(published, members, rule=rule, truth=truth, threshold=threshold)
+    return findings
+
+
+def _audit(
+    cells: pd.DataFrame, members: pd.DataFrame, rule: str = EKSAKT, truth: np.ndarray | None = None,
+    threshold: int = 5,
+) -> tuple[pd.DataFrame, AuditStats]:
     stats = AuditStats()
     if cells.empty:
         return pd.DataFrame(columns=FINDING_COLUMNS), stats
@@ -435,7 +601,16 @@ def _audit(cells: pd.DataFrame, members: pd.DataFrame) -> tuple[pd.DataFrame, Au
     col_value[table.cell_col[shown]] = values[shown]
     hidden_cells = np.flatnonzero(~shown)
     targets = sorted(set(table.cell_col[hidden_cells].tolist()) - set(np.flatnonzero(published).tolist()))
-    pins = {p.col: p for p in pinned_cells(table.cols, published, col_value, targets, table.n_rows, stats=stats)}
+    need = None
+    if truth is not None and rule != EKSAKT:
+        col_truth = np.full(n, np.nan)
+        col_truth[table.cell_col] = truth
+        primary = [c for c in targets if 1 <= col_truth[c] < threshold]
+        need = Requirement.for_rule(rule, primary, np.nan_to_num(col_truth).astype(np.int64))
+    pins = {
+        p.col: p
+        for p in pinned_cells(table.cols, published, col_value, targets, table.n_rows, stats=stats, need=need)
+    }
     rows = []
     for i in hidden_cells:
         c = table.cell_col[i]

@@ -32,18 +32,19 @@ import numpy as np
 import pandas as pd
 
 from kvi_core.disclosure.elimination import SpanBasis, eliminate
-from kvi_core.disclosure.intervals import AuditStats, Pinned, pinned_cells
+from kvi_core.disclosure.intervals import INTERVALL, AuditStats, Pinned, Requirement, pinned_cells
 from kvi_core.disclosure.model import N_CAT, PER_UNIT, Layout, LinearTable
 from kvi_core.geography import NIVA_ORDER
 from kvi_core.indicators import aggregate
 from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS, KATEGORIER
 
 PRIMARY, SECONDARY = "primær", "sekundær"
+ELIMINATION, INTERVAL, LINK = "eliminasjon", "intervall", "kobling"  # arsak of a secondary cell
 HASH_PRIME = (1 << 61) - 1
 MAX_ROUNDS = 200
 
 
-def suppress(inner: pd.DataFrame, members: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
+def suppress(inner: pd.DataFrame, members: pd.DataFrame, threshold: int = 5, rule: str = INTERVALL) -> pd.DataFrame:
     """Every published cell of one indicator and year with ``hidden`` and ``reason``.
 
     inner: unit, aldersgruppe (0-17/18-66/67+), kategori, antall — the complete grid, zeros
@@ -58,11 +59,12 @@ def suppress(inner: pd.DataFrame, members: pd.DataFrame, threshold: int = 5) -> 
     col_value = np.array([int(truth[list(rows)].sum()) for rows in table.cols], dtype=np.int64)
     if not np.array_equal(col_value[table.cell_col], cells["antall"].to_numpy()):
         raise ValueError("suppress: cells do not add up from inner counts")
-    plan = SuppressionPlan(table, col_value, truth, _preference(cells, table, col_value), threshold)
+    plan = SuppressionPlan(table, col_value, truth, _preference(cells, table, col_value), threshold, rule)
     hidden, primary = plan.run()
     out = cells.copy()
     out["hidden"] = hidden[table.cell_col]
-    out["reason"] = np.where(primary[table.cell_col], PRIMARY, np.where(out["hidden"], SECONDARY, ""))
+    reason = np.array([plan.reason.get(c, "") for c in range(len(table.cols))], dtype=object)
+    out["reason"] = reason[table.cell_col]
     out.attrs["prikking"] = plan.report()
     return out
 
@@ -150,9 +152,9 @@ class ProtectedSet:
         self.key[cid] = self._key(h, v)
         self.buckets.setdefault(self.key[cid], set()).add(cid)
 
-    def reveals(self, q: dict[int, int], h: tuple[int, int]) -> bool:
-        """Is q proportional to the reduced form of a protected column?"""
-        return any(_proportional(q, self.vecs[c]) for c in sorted(self.buckets.get(self._key(h, q), ())))
+    def reveals(self, q: dict[int, int], h: tuple[int, int]) -> int | None:
+        """The protected column whose reduced form q is proportional to (None: none)."""
+        return next((c for c in sorted(self.buckets.get(self._key(h, q), ())) if _proportional(q, self.vecs[c])), None)
 
     def pivot(self, q: dict[int, int], s: int, hq: tuple[int, int]) -> None:
         """Eliminate row s (now a pivot of the published span) from every protected vector."""
@@ -199,9 +201,11 @@ def gauss_secondary(
     truth: np.ndarray,
     lower: np.ndarray,
     n_rows: int,
-) -> set[int]:
+    room: np.ndarray | None = None,
+    forced: frozenset[int] = frozenset(),
+) -> dict[int, tuple[int, ...]]:
     """Secondary suppression of the candidates ``order`` (most preferred first) by fraction-free
-    Gaussian elimination; returns the candidates to hide.
+    Gaussian elimination; returns the candidates to hide, each with the hidden columns it protects.
 
     ``watch``: hidden columns that must not become linear combinations of published ones (the
     others in ``hidden`` are known to be safe). ``truth`` are the inner values and ``lower`` what
@@ -209,6 +213,9 @@ def gauss_secondary(
     unpublished one). Rows sitting at that bound in hidden cells ("singletons": hidden 1s,
     unpublished 0s) are never pivots while another row is available, so a candidate reducing to
     singleton rows only is exactly one that would reveal a sum of them (the anySum case).
+    ``room[r]``: how far above its lower bound a hidden inner row must stay possible (1: not
+    pinned; rule ``intervall`` asks more of primary rows). ``forced``: columns of ``order`` that are
+    published whatever happens (a pattern fixed elsewhere).
     """
     basis = SpanBasis()
     prot = ProtectedSet(n_rows)
@@ -216,30 +223,40 @@ def gauss_secondary(
         v = {r: 1 for r in cols[c]}
         prot.add(c, v, prot.hash_of(v))
     hidden_row = np.zeros(n_rows, dtype=bool)
-    for c in np.flatnonzero(hidden):
-        if len(cols[c]) == 1:
-            hidden_row[cols[c][0]] = True
+    row_col: dict[int, int] = {}
+    for c, rows in enumerate(cols):
+        if len(rows) == 1:
+            row_col[rows[0]] = c
+            hidden_row[rows[0]] = bool(hidden[c])
+    room_l = (np.ones(n_rows, dtype=np.int64) if room is None else room).tolist()
     at_bound = ((hidden_row | (lower == 0)) & (truth == lower)).tolist()
     truth_l, lower_l = truth.tolist(), lower.tolist()
-    secondary: set[int] = set()
+    secondary: dict[int, tuple[int, ...]] = {}
 
     for c in order:
         q = basis.reduce({r: 1 for r in cols[c]})
         if not q:
             continue  # already a combination of published cells
         h = prot.hash_of(q)
-        if prot.reveals(q, h):
-            secondary.add(c)
-        elif all(at_bound[r] for r in q) or _pins_hidden_at_bound(q, truth_l, lower_l, hidden_row):
-            secondary.add(c)
-            prot.add(c, q, h)
-        else:
-            s = _choose_pivot(q, at_bound, prot.holders, basis.holders)
-            prot.pivot(q, s, h)
-            basis.add(q, s)
-            continue
-        if len(cols[c]) == 1:
-            hidden_row[cols[c][0]] = True
+        if c not in forced:
+            revealed = prot.reveals(q, h)
+            if revealed is not None:
+                secondary[c] = (revealed,)
+            elif all(at_bound[r] for r in q):
+                secondary[c] = tuple(sorted(row_col[r] for r in q if hidden_row[r] and r in row_col))
+                prot.add(c, q, h)
+            else:
+                narrowed = _narrows_hidden(q, truth_l, lower_l, hidden_row, room_l)
+                if narrowed:
+                    secondary[c] = tuple(sorted(row_col[r] for r in narrowed if r in row_col))
+                    prot.add(c, q, h)
+            if c in secondary:
+                if len(cols[c]) == 1:
+                    hidden_row[cols[c][0]] = True
+                continue
+        s = _choose_pivot(q, at_bound, prot.holders, basis.holders)
+        prot.pivot(q, s, h)
+        basis.add(q, s)
     return secondary
 
 
@@ -256,93 +273,145 @@ def _choose_pivot(q: dict[int, int], at_bound: list[bool], *holders: dict[int, s
     return best
 
 
-def _pins_hidden_at_bound(q: dict[int, int], truth: list[int], lower: list[int], hidden_row: np.ndarray) -> bool:
+def _narrows_hidden(
+    q: dict[int, int], truth: list[int], lower: list[int], hidden_row: np.ndarray, room: list[int]
+) -> list[int]:
     """Publishing q tells Σ q_r·x_r. If all q_r have one sign, every x_r lies in
-    [lower_r, lower_r + slack/|q_r|]; a hidden row with slack < |q_r| is pinned."""
+    [lower_r, lower_r + slack/|q_r|]; the hidden rows left less than their ``room`` above the
+    lower bound (an empty list: none)."""
     sign = 1 if next(iter(q.values())) > 0 else -1
     total = bound = 0
-    tightest = 0
     for r, x in q.items():
-        ax = x * sign
-        if ax < 0:
-            return False
-        total += ax * truth[r]
-        bound += ax * lower[r]
-        if hidden_row[r] and ax > tightest:
-            tightest = ax
-    return tightest > 0 and total - bound < tightest
+        if x * sign < 0:
+            return []
+        total += x * sign * truth[r]
+        bound += x * sign * lower[r]
+    slack = total - bound
+    return [r for r, x in q.items() if hidden_row[r] and slack // (x * sign) < room[r]]
 
 
 # --- Gauss + interval rounds -------------------------------------------------------------------
 
 @dataclass
 class SuppressionPlan:
-    """Runs elimination and interval audit until no hidden cell is pinned."""
+    """Runs elimination and interval audit until every hidden cell meets the rule.
+
+    ``fixed``: columns whose pattern is given (the annual tables when the three-year tables are
+    suppressed jointly with them); ``fixed_hidden`` says which of those are hidden. Only the other
+    columns are ever chosen.
+    """
 
     table: LinearTable
     col_value: np.ndarray
     truth: np.ndarray
     rank: np.ndarray  # preference position of each unique column
     threshold: int
+    rule: str = INTERVALL
+    fixed: np.ndarray | None = None
+    fixed_hidden: np.ndarray | None = None
     rounds: int = 0
-    extra: set[int] = field(default_factory=set)
+    reason: dict[int, str] = field(default_factory=dict)  # hidden column -> arsak
+    protects: dict[int, tuple[int, ...]] = field(default_factory=dict)  # hidden column -> what it protects
     audit: AuditStats = field(default_factory=AuditStats)
+    findings: dict[int, Pinned] = field(default_factory=dict)
 
     def run(self) -> tuple[np.ndarray, np.ndarray]:
         """(hidden, primary) per unique column.
 
         Later rounds keep everything hidden so far and only add to it, so the published cells only
-        shrink: what was protected stays protected (the elimination only watches the newly hidden
-        cells), a cell shown free stays free, and only the cells that were pinned or are newly
-        hidden are audited again.
+        shrink: every interval only widens, so what met the rule still meets it (the elimination
+        only watches the newly hidden cells) and only the cells that fell short or are newly hidden
+        are audited again.
         """
         v = self.col_value
+        n = len(v)
+        fixed = np.zeros(n, dtype=bool) if self.fixed is None else self.fixed
+        fixed_hidden = np.zeros(n, dtype=bool) if self.fixed_hidden is None else self.fixed_hidden & fixed
         primary = (v >= 1) & (v < self.threshold)
-        hidden = primary.copy()
-        if not primary.any():
+        hidden = (primary & ~fixed) | fixed_hidden
+        for c in np.flatnonzero(primary & ~fixed).tolist():
+            self.reason[c] = PRIMARY
+        if not hidden.any():
             return hidden, primary
         cols, n_rows = self.table.cols, self.table.n_rows
         single = self.table.singleton_col()
         lower = np.zeros(n_rows, dtype=np.int64)
         lower[list(single)] = 1  # every inner cell left is ≥ 1: shown exactly, or hidden
-        candidates = [c for c in np.argsort(self.rank, kind="stable").tolist() if v[c] >= self.threshold]
-        new: set[int] = set()
+        need = Requirement.for_rule(self.rule, np.flatnonzero(primary & hidden), v)
+        room = np.ones(n_rows, dtype=np.int64)
+        for r, c in single.items():
+            if c in need.up:
+                room[r] = max(need.width[c], need.up[c] - 1)  # lower bound 1: up ≥ x + 1, width 2
+        by_rank = np.argsort(self.rank, kind="stable").tolist()
+        forced = [c for c in by_rank if fixed[c] and not fixed_hidden[c]]
+        candidates = [c for c in by_rank if v[c] >= self.threshold and not fixed[c]]
+        new: dict[int, tuple[int, ...]] = {}
         targets: set[int] = set()
         while self.rounds < MAX_ROUNDS:
             self.rounds += 1
-            watch = sorted(new) if self.rounds > 1 else np.flatnonzero(primary).tolist()
+            watch = sorted(new) if self.rounds > 1 else np.flatnonzero(hidden).tolist()
             hidden[list(new)] = True
-            order = [c for c in candidates if not hidden[c]]
-            added = new | gauss_secondary(cols, order, watch, hidden, self.truth, lower, n_rows)
+            order = forced + [c for c in candidates if not hidden[c]]
+            added = gauss_secondary(
+                cols, order, watch, hidden, self.truth, lower, n_rows, room=room, forced=frozenset(forced)
+            )
+            for c, what in added.items():
+                self.reason[c], self.protects[c] = ELIMINATION, what
             hidden[list(added)] = True
-            targets = (targets | added) if self.rounds > 1 else set(np.flatnonzero(hidden).tolist())
+            fresh = set(new) | set(added)
+            targets = (targets | fresh) if self.rounds > 1 else set(np.flatnonzero(hidden).tolist())
             pins = pinned_cells(
-                cols, ~hidden, v.astype(float), sorted(targets), n_rows, truth=self.truth, stats=self.audit
+                cols, ~hidden, v.astype(float), sorted(targets), n_rows, truth=self.truth, stats=self.audit,
+                need=need,
             )
             if not pins:
                 return hidden, primary
-            new = {self._to_hide(p, hidden, single) for p in pins}
-            self.extra |= new
+            new = self._cover(pins, hidden, single, fixed)
+            for c, what in new.items():
+                self.reason[c], self.protects[c] = INTERVAL, what
             targets = {p.col for p in pins}
-        raise RuntimeError(f"prikking: fortsatt avslørbare celler etter {MAX_ROUNDS} runder")
+        raise RuntimeError(f"prikking: fortsatt celler som ikke er beskyttet etter {MAX_ROUNDS} runder")
 
-    def _to_hide(self, pin: Pinned, hidden: np.ndarray, single: dict[int, int]) -> int:
-        """The least preferred published cell in the pinned cell's certificate."""
-        cand = {single[x] if kind == "row" else x for kind, x in pin.support}
-        cand = {c for c in cand if not hidden[c] and self.col_value[c] > 0}
-        if not cand:  # no certificate: any published cell sharing inner cells with it
+    def _candidates(self, pin: Pinned, hidden: np.ndarray, single: dict[int, int], fixed: np.ndarray) -> set[int]:
+        """Published cells in the certificate of a shortfall (else any sharing inner cells with it)."""
+        ok = lambda c: not hidden[c] and not fixed[c] and self.col_value[c] > 0  # noqa: E731
+        cand = {c for c in (single.get(x) if kind == "row" else x for kind, x in pin.support) if c is not None}
+        cand = {c for c in cand if ok(c)}
+        if not cand:
             rows = set(self.table.cols[pin.col])
-            cand = {
-                c for c, r in enumerate(self.table.cols)
-                if not hidden[c] and self.col_value[c] > 0 and rows.intersection(r)
-            }
+            cand = {c for c, r in enumerate(self.table.cols) if ok(c) and rows.intersection(r)}
         if not cand:
             raise RuntimeError(f"prikking: finner ingen celle å skjule for kolonne {pin.col}")
-        return max(cand, key=lambda c: self.rank[c])
+        return cand
+
+    def _cover(
+        self, pins: list[Pinned], hidden: np.ndarray, single: dict[int, int], fixed: np.ndarray
+    ) -> dict[int, tuple[int, ...]]:
+        """Cells to hide so that every shortfall loses a cell of its certificate: greedily the cell
+        in the most certificates (it protects several cells at once), ties to the least preferred."""
+        sets = [self._candidates(p, hidden, single, fixed) for p in pins]
+        todo = list(range(len(pins)))
+        chosen: dict[int, tuple[int, ...]] = {}
+        while todo:
+            count: dict[int, int] = {}
+            for i in todo:
+                for c in sets[i]:
+                    count[c] = count.get(c, 0) + 1
+            best = max(count, key=lambda c: (count[c], self.rank[c]))
+            chosen[best] = tuple(sorted(pins[i].col for i in todo if best in sets[i]))
+            todo = [i for i in todo if best not in sets[i]]
+        for p in pins:
+            self.findings[p.col] = p
+        return chosen
 
     def report(self) -> dict:
+        by_reason: dict[str, int] = {}
+        for r in self.reason.values():
+            by_reason[r] = by_reason.get(r, 0) + 1
         return {
+            "regel": self.rule,
             "runder": self.rounds,
-            "ekstra_fra_intervall": len(self.extra),
+            "etter_arsak": dict(sorted(by_reason.items())),
             "lp_losninger": self.audit.lp_solves,
+            "mip_losninger": self.audit.mip_solves,
         }

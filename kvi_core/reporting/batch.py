@@ -30,7 +30,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from kvi_core.errors import Interrupted
+from kvi_core.errors import Interrupted, KviInputError
 from kvi_core.output import write_text
 from kvi_core.pipeline import sha256 as sha256_file
 from kvi_core.publish import PUBLISHED_FILES
@@ -57,6 +57,8 @@ def run_reports(input_path, aar, out, kostragrupper=None, kommuner=None, jobs=1,
     from kvi_core.runlock import folder_lock
 
     out = Path(os.path.abspath(out))
+    if out.exists() and not out.is_dir():
+        raise KviInputError(f"{out} finnes og er en fil, ikke en mappe; oppgi en mappe for rapportene med --out")
     with folder_lock(out, "kvi reports"), _signals_interrupt():
         _clean_old_layout(out)
         return _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold, progress, force,

@@ -176,8 +176,8 @@ def funnel_method_heading() -> str:
 
 
 def footer(meta: dict, escape) -> str:
-    """Versions and the input's checksum; no clock time of its own, so a report made again from the
-    same tables is the same file (the tables' generation time is the one timestamp)."""
+    """The report is a function of the tables: it names their generation time, not the render time,
+    so the same tables give the same bytes (issue 10, byte-stable outputs)."""
     sha = meta.get("input_sha256", "ukjent")
     return (
         f"*Laget med kvi {escape(__version__)} fra tabellene beregnet med kvi "
