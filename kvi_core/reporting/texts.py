@@ -7,7 +7,6 @@ already formatted (``markdown.fmt_*``); Markdown in running text is escaped by t
 """
 from __future__ import annotations
 
-
 from kvi_core import __version__
 from kvi_core.comparison import UNCERTAIN_WIDTH
 
