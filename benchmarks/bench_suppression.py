@@ -22,7 +22,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kvi_core import geography  # noqa: E402
-from kvi_core.disclosure.intervals import audit_cells  # noqa: E402
+from kvi_core.disclosure.intervals import audit_cells, audit_rule  # noqa: E402
 from kvi_core.specs import CATEGORIES, INNER_AGE_GROUPS  # noqa: E402
 from kvi_core.disclosure.suppression import suppress  # noqa: E402
 
@@ -110,8 +110,9 @@ def extract_tables(path: Path):
             yield f"{spec.id} {aar}", inner, geo.members
 
 
-def run(title: str, tables, naive: bool, threshold: int) -> None:
-    print(f"\n== {title}, terskel {threshold} ==")
+def run(title: str, tables, naive: bool, threshold: int, rule: str = "intervall") -> float:
+    """Suppress and audit every table by ``rule``; returns the wall time."""
+    print(f"\n== {title}, terskel {threshold}, regel {rule} ==")
     print(f"{'indikator':32s} {'celler':>6s} {'primær':>6s} {'prikket':>7s} {'andel':>6s} "
           f"{'runder':>6s} {'prikk s':>7s} {'audit s':>7s} {'funn':>4s}" + ("  naiv-lekk" if naive else ""))
     total = cpu = 0.0
@@ -119,10 +120,9 @@ def run(title: str, tables, naive: bool, threshold: int) -> None:
     for ind, inner, members in tables:
         n_tables += 1
         c0, t0 = time.process_time(), time.perf_counter()
-        cells = suppress(inner, members, threshold=threshold)
+        cells = suppress(inner, members, threshold=threshold, rule=rule)
         t1 = time.perf_counter()
-        published = cells.assign(antall=cells["antall"].where(~cells["hidden"]).astype(float))
-        findings = audit_cells(published, members)
+        findings = audit_rule(cells, members, rule, threshold, inner=inner)
         t2 = time.perf_counter()
         total += t2 - t0
         cpu += time.process_time() - c0
@@ -135,6 +135,17 @@ def run(title: str, tables, naive: bool, threshold: int) -> None:
             line += f"  {naive_leaks(cells, members, threshold):9d}"
         print(line, flush=True)
     print(f"totalt (prikking + audit, {n_tables} tabeller): {total:.1f} s veggtid, {cpu:.1f} s CPU")
+    return total
+
+
+def unsuppressed_time(tables) -> float:
+    """The same tables without suppression (aggregation only): the baseline for the ratios."""
+    from kvi_core.indicators import aggregate
+
+    t0 = time.perf_counter()
+    for _, inner, members in tables:
+        aggregate(inner, members)
+    return time.perf_counter() - t0
 
 
 def main() -> None:
@@ -144,13 +155,18 @@ def main() -> None:
     p.add_argument("--naive", action="store_true", help="also count leaks of 'hide 1-4 only'")
     p.add_argument("--terskel", type=int, default=5)
     p.add_argument("--extract", type=Path, help="use this extract instead of synthetic counts")
+    p.add_argument("--regel", nargs="+", default=["eksakt", "intervall"], help="rules to run (both by default)")
     a = p.parse_args()
     if a.extract:
-        run(f"uttrekk {a.extract}", extract_tables(a.extract), a.naive, a.terskel)
-        return
-    for n in a.persons:
-        title = f"{n} personer (syntetisk), {'med' if a.bydeler else 'uten'} bydeler"
-        run(title, synthetic_tables(n, a.bydeler), a.naive, a.terskel)
+        sets = [(f"uttrekk {a.extract}", list(extract_tables(a.extract)))]
+    else:
+        sets = [(f"{n} personer (syntetisk), {'med' if a.bydeler else 'uten'} bydeler",
+                 list(synthetic_tables(n, a.bydeler))) for n in a.persons]
+    for title, tables in sets:
+        base = unsuppressed_time(tables)
+        times = {rule: run(title, tables, a.naive, a.terskel, rule) for rule in a.regel}
+        print(f"uprikket (aggregering): {base:.2f} s; " + "; ".join(
+            f"{rule}: {t:.1f} s = {t / max(base, 1e-9):.0f}x" for rule, t in times.items()))
 
 
 if __name__ == "__main__":

@@ -163,3 +163,64 @@ def suppress_periods(
 
 
 __all__ = ["PERIOD_COLUMNS", "YearTable", "label", "periods_of", "suppress_periods"]
+
+
+def audit_linked(
+    annual: dict[int, pd.DataFrame], periods: dict[str, pd.DataFrame], regioner: pd.DataFrame
+) -> pd.DataFrame:
+    """The published annual and three-year tables of one indicator as one linked system: hidden
+    cells (annual or period) that it pins to one whole number. ``annual[y]`` and ``periods[label]``
+    hold region, aldersgruppe, kategori (incl. ``nevner``), antall (NaN where hidden); ``regioner``
+    the regions of every year. Returns periode ("" for a year), aar, region, aldersgruppe,
+    kategori, nedre, ovre."""
+    from kvi_core.disclosure.intervals import pinned_cells
+
+    regioner = regioner.assign(aar=pd.to_numeric(regioner["aar"]).astype(int))
+    used = sorted(annual)
+    layouts, base, offset = {}, {}, 0
+    for y in used:
+        layouts[y] = Layout(regioner[regioner["aar"] == y])
+        base[y] = offset
+        offset += layouts[y].n_rows
+    row_sets, keys, values = [], [], []
+    for y in used:
+        c = annual[y]
+        for r, a, k, v in zip(c["region"], c["aldersgruppe"], c["kategori"], c["antall"]):
+            row_sets.append(layouts[y].rows(r, a, k) + base[y])
+            keys.append(("", y, r, a, k))
+            values.append(v)
+    for per in sorted(periods):
+        first, last = (int(x) for x in per.split("-"))
+        p = tuple(range(first, last + 1))
+        if any(y not in layouts for y in p):
+            raise ValueError(f"periode {per}: mangler årstabell for et av årene")
+        regs = _period_regions(p, regioner).set_index("region")
+        c = periods[per]
+        for r, a, k, v in zip(c["region"], c["aldersgruppe"], c["kategori"], c["antall"]):
+            rec = regs.loc[r]
+            if bool(rec["brudd"]):
+                continue
+            row_sets.append(np.concatenate([layouts[y].rows(rec[f"kilde_{y}"], a, k) + base[y] for y in p]))
+            keys.append((per, last, r, a, k))
+            values.append(v)
+    values = np.asarray(values, dtype=float)
+    shown = ~np.isnan(values)
+    table = LinearTable.from_rows(offset, row_sets, shown & (values == 0), np.arange(len(row_sets)))
+    n = len(table.cols)
+    published = np.zeros(n, dtype=bool)
+    published[table.cell_col[shown]] = True
+    col_value = np.full(n, np.nan)
+    col_value[table.cell_col[shown]] = values[shown]
+    targets = sorted(set(table.cell_col[~shown].tolist()) - set(np.flatnonzero(published).tolist()))
+    pins = {q.col: q for q in pinned_cells(table.cols, published, col_value, targets, offset)}
+    rows = []
+    for i in np.flatnonzero(~shown):
+        c = int(table.cell_col[i])
+        if published[c]:
+            lo = hi = col_value[c]
+        elif c in pins:
+            lo, hi = pins[c].lo, pins[c].hi
+        else:
+            continue
+        rows.append((*keys[i], lo, hi))
+    return pd.DataFrame(rows, columns=["periode", "aar", "region", "aldersgruppe", "kategori", "nedre", "ovre"])

@@ -180,6 +180,8 @@ def outputs(input_path: Path, kostragrupper: str | Path | None, unsuppressed: bo
         for spec in specs:
             excluded = extract.excluded[spec.id] if whole else extract.excluded[spec.id][sel]
             inner: list = []
+            if not quiet and not unsuppressed:  # progress: suppression takes seconds per table
+                print(f"kvi: prikker {spec.id} {aar} (regel {rule}) ...", file=sys.stderr, flush=True)
             cells = year_cells(persons, pos, excluded, geo, spec, not unsuppressed, threshold, rule, inner)
             tables.append(long_table(cells, spec.id, aar))
             if not unsuppressed:

@@ -145,3 +145,23 @@ def test_period_pools_small_counts_into_a_shown_headline():
     assert (kom["antall"] == 6 * np.where(kom["kategori"] == "nevner", 4, 1)
             * np.where(kom["aldersgruppe"] == "alle", 3, 1)).all()
     assert set(per.loc[per["hidden"], "reason"]) <= {"primær", "eliminasjon", "intervall", "kobling"}
+
+
+def _published(cells: pd.DataFrame) -> pd.DataFrame:
+    return cells.assign(antall=cells["antall"].where(~cells["hidden"]).astype(float))[
+        ["region", "aldersgruppe", "kategori", "antall"]]
+
+
+def test_linked_audit_passes_the_joint_pattern_and_finds_a_leaky_one():
+    small = {("0101", "18-66", "delvis"): 2}
+    tables, regioner = _years({2021: {}, 2022: small, 2023: {}})
+    per = suppress_periods(tables, regioner, 5, "intervall")
+    annual = {y: _published(t.cells) for y, t in tables.items()}
+    from kvi_core.periods import audit_linked
+
+    assert audit_linked(annual, {"2021-2023": _published(per)}, regioner).empty
+    leaky = per.assign(hidden=False)  # the period shown in full: 2022's hidden 2 is the period minus the rest
+    found = audit_linked(annual, {"2021-2023": _published(leaky)}, regioner)
+    row = found[(found["periode"] == "") & (found["region"] == "0101") & (found["aldersgruppe"] == "18-66")
+                & (found["kategori"] == "delvis")]
+    assert len(row) == 1 and row["nedre"].iloc[0] == row["ovre"].iloc[0] == 2

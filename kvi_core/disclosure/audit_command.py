@@ -69,6 +69,25 @@ def audit_directory(dir: Path) -> pd.DataFrame:
         summary["lp"] += stats.lp_solves
         parts.append(found.assign(indikator=ind, aar=int(aar)))
     out = pd.concat(parts, ignore_index=True)[["indikator", "aar", *FINDING_COLUMNS]]
+    out.insert(2, "periode", "")
+    per_path = dir / "indikatorer_3ar.csv"
+    if per_path.exists():  # every year and every period together: one linked system per indicator
+        from kvi_core.periods import audit_linked
+
+        per = _read_csv(per_path)
+        _need(per, ["indikator", "periode", "region", "aldersgruppe", "kategori", "antall", "nevner", "brudd"],
+              per_path)
+        linked = []
+        for ind, grp in per.groupby("indikator", sort=True):
+            annual = {int(a): _published_cells(g) for a, g in table[table["indikator"] == ind].groupby("aar")}
+            periods = {p: _published_cells(g) for p, g in grp.groupby("periode", sort=True)}
+            found = audit_linked(annual, periods, regioner)
+            summary["tabeller"] += len(periods)
+            summary["celler"] += sum(len(c) for c in periods.values())
+            summary["prikket"] += sum(int(c["antall"].isna().sum()) for c in periods.values())
+            linked.append(found.assign(indikator=ind))
+        out = pd.concat([out, *linked], ignore_index=True)
+        out = out.drop_duplicates(["indikator", "periode", "aar", "region", "aldersgruppe", "kategori"])
     out.attrs["summary"] = summary
     return out
 
@@ -91,6 +110,7 @@ def print_audit(findings: pd.DataFrame, stream: TextIO) -> None:
         return
     print(f"ADVARSEL: {len(findings)} prikkede celler kan regnes ut:", file=stream)
     for r in findings.itertuples(index=False):
-        where = f"{getattr(r, 'indikator', '')} {getattr(r, 'aar', '')} ".lstrip()
+        when = getattr(r, "periode", "") or getattr(r, "aar", "")
+        where = f"{getattr(r, 'indikator', '')} {when} ".lstrip()
         verdi = _fmt(r.nedre) if abs(r.ovre - r.nedre) < EPS else f"mellom {_fmt(r.nedre)} og {_fmt(r.ovre)}"
         print(f"  {where}{r.region} {r.aldersgruppe} {r.kategori}: {verdi}", file=stream)
