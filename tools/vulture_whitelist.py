@@ -12,6 +12,7 @@ _.vis_forside, _.vis_indikatorer, _.vis_bydeler, _.vis_metode, _.vis_vedlegg  # 
 _.vis_landet, _.vis_variasjon, _.vis_fylker_og_kostragrupper  # called by notebooks/nasjonal_oversikt.ipynb
 _.handle_starttag, _.handle_endtag, _.handle_data  # html.parser.HTMLParser hooks (tests/test_reporting.py)
 mtime  # part of an lru_cache key (reporting/render.py _load)
+USE_MIP, _._local_mip  # disclosure/intervals.py: local MIPs kept for experiments behind a switch (off)
 
 # KNOWN DEAD, listed by the review in issue 9 (item 4). Delete the code, then its line here.
 OPTIONAL_COLUMNS  # intake.py
@@ -27,3 +28,5 @@ signal_legend, break_generic, three_year_trend_sentence  # reporting/texts.py
 RULES, n_whole  # disclosure/intervals.py
 SECONDARY, LINK  # disclosure/suppression.py
 replace_folder  # publish.py
+# found unused after merging main at 13:45
+_.met  # disclosure/intervals.py
