@@ -93,7 +93,7 @@ def barometer(rows: list[dict], navn: str) -> tuple[str, str]:
     hidden), ``period`` (label of the period shown), ``marks`` ({'fylke'|'kostragruppe'|'land': share
     or None}), ``signal`` (a code of ``texts.SIGNAL``), ``missing`` (words when the kommune has no number).
     """
-    W, left, axis_w, top, row_h = 720.0, 190.0, 330.0, 46.0, 54.0
+    W, left, axis_w, top, row_h = 720.0, 190.0, 330.0, 46.0, 50.0
     right_x = left + axis_w + 22
     height = top + row_h * len(rows) + 30
     title = f"{navn}: andel med behovet innfridd"
@@ -128,7 +128,7 @@ def barometer(rows: list[dict], navn: str) -> tuple[str, str]:
         for j, line in enumerate(_wrap(r["title"], 26)[:2]):
             out.append(f'<text x="4" y="{_x(y0 + 17 + 14 * j)}" font-weight="bold">{escape(line)}</text>')
         value = "" if is_missing(r["andel"]) else fmt_pct(r["andel"])
-        out.append(f'<text x="4" y="{_x(y0 + 46)}" font-size="10.5">{escape(value)}'
+        out.append(f'<text x="4" y="{_x(y0 + 44)}" font-size="10.5">{escape(value)}'
                    f'{" " if value else ""}{escape(r["period"])}</text>')
         for k, (shape, colour) in BAROMETER_MARKS.items():
             v = r["marks"].get(k)
@@ -294,7 +294,7 @@ def trend(series: list[dict], years: list[int], title: str, notes: list[str] = (
     ``status`` ('' | 'prikket' | 'brudd' | 'mangler'), all lists in the order of ``years``.
     """
     W, left, right, top = 900.0, 52.0, 16.0, 46.0
-    plot_h = 112.0
+    plot_h = 104.0
     notes = list(notes) + [f"{s['label']}: " + ", ".join(f"{y} {st}" for y, st in zip(years, s["status"])
                                                            if st and st != "brudd")
                            for s in series if any(st and st != "brudd" for st in s["status"])]

@@ -206,7 +206,7 @@ class KommuneRapport:
             for region, _ in comps:
                 c = self.cell(s.id, region, MAIN, three=h["three"])
                 row.append(fmt_share(c.get("andel"), c.get("antall"), c.get("nevner")))
-            row.append(texts.signal_words(h["signal"]))
+            row.append(texts.signal_words(h["signal"], short=True))
             rows.append(row)
         return table(header, rows, caption=texts.main_table_caption(esc(self.navn), self.aar),
                      align="lr" + ("l" if periods else "") + "rr" + "r" * len(comps) + "l", ident="tbl-tallene")
@@ -304,7 +304,8 @@ class KommuneRapport:
                 else:
                     d["status"].append("")
             series.append(d)
-        svg, alt = trend(series, years, f"{s.kort_tittel}: {self.navn}, fylket og landet", notes=self.breaks)
+        notes = sorted({texts.break_figure_note(b["year"]) for b in kommune_breaks(self.kommunenr)})
+        svg, alt = trend(series, years, f"{s.kort_tittel}: {self.navn}, fylket og landet", notes=notes)
         return figure(svg, texts.trend_caption(s.kort_tittel, self.navn), alt, ident=f"fig-trend-{s.id.replace('_', '-')}")
 
     def _earlier_three_year(self, s: IndicatorSpec) -> list[tuple[str, str]]:

@@ -54,9 +54,10 @@ SIGNAL = {
 }
 SIGNAL_ORDER = tuple(SIGNAL)
 
-def signal_words(code: str) -> str:
+def signal_words(code: str, short: bool = False) -> str:
+    """Symbol and words; ``short`` drops the explanation in brackets (for narrow table cells)."""
     symbol, words = SIGNAL[code]
-    return f"{symbol} {words}"
+    return f"{symbol} {words.split(' (')[0] if short else words}"
 
 
 # --- method and everyday explanations ----------------------------------------------------------
@@ -379,6 +380,11 @@ def break_kommune_merged(name: str, parts: list[str], date_text: str, year: int)
 def break_fylke_divided(fylke: str, old: str, date_text: str, year: int) -> str:
     return (f"{fylke} ble skilt ut fra {old} {date_text}; fylkestall før {year} gjelder gamle {old} og kan ikke "
             "sammenlignes.")
+
+
+def break_figure_note(year: int) -> str:
+    """The one line under a trend figure whose series breaks (the sentences are on page 1)."""
+    return f"Brudd: en region hadde en annen avgrensning før {year}; se «Brudd i tidsserien» først i rapporten."
 
 
 def date_text(year: int) -> str:
