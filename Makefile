@@ -31,7 +31,7 @@ reports: $(STAMP) demo-data
 	$(BIN)/kvi reports --input $(if $(INPUT),$(INPUT),reports/demo/demo_uttrekk.csv) --aar $(AAR) --out $(OUT) --jobs $(JOBS)
 
 compute: $(STAMP) demo-data
-	$(BIN)/kvi compute --input $(if $(INPUT),$(INPUT),reports/demo/demo_uttrekk.csv) --out $(OUT)/tabeller
+	$(BIN)/kvi compute --input $(if $(INPUT),$(INPUT),reports/demo/demo_uttrekk.csv) --out $(OUT)/tabeller --intern $(OUT)-intern
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -57,4 +57,4 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_reports.py
 
 clean:
-	rm -rf $(OUT) reports/demo
+	rm -rf $(OUT) $(OUT)-intern reports/demo

@@ -268,6 +268,56 @@ def check_three_year(t3: pd.DataFrame, annual_cells: pd.DataFrame, regioner: pd.
     return findings
 
 
+# --- variasjon.csv ------------------------------------------------------------------------------
+
+def check_variasjon(v: pd.DataFrame, table: pd.DataFrame, name: str = "variasjon.csv") -> list[str]:
+    """variasjon.csv shows nothing that the main table hides: its nevner and andel are the published
+    ones of måltall 1 (or empty)."""
+    key = ["indikator", "aar", "niva", "region"]
+    need = key + ["nevner", "andel"]
+    if any(c not in v.columns for c in need) or any(c not in table.columns for c in need + ["maltall"]):
+        return [f"{name}: mangler kolonne(r) {', '.join(c for c in need if c not in v.columns)}"]
+    main = table.loc[table["maltall"].astype(str).str.strip() == "1", need]
+    m = v[need].merge(main, on=key, how="left", suffixes=("", "_tab"), indicator=True)
+    out = []
+    absent = m["_merge"] == "left_only"
+    if absent.any():
+        out.append(_line(name, "rader uten tilsvarende celle i indikatorer.csv", m.loc[absent, key]))
+    for col in ("nevner", "andel"):
+        shown = m[col].astype(str).str.strip() != ""
+        tab = m[f"{col}_tab"].astype(str).str.strip()
+        v_num = pd.to_numeric(m[col], errors="coerce")
+        t_num = pd.to_numeric(tab, errors="coerce")
+        bad = ~absent & shown & ((tab == "") | ((v_num - t_num).abs() > 1e-9))
+        if bad.any():
+            out.append(_line(name, f"verdier i {col} som ikke er de publiserte (måltall 1)", m.loc[bad, key + [col]]))
+    return out
+
+
+def check_tidsserie(ts: pd.DataFrame, table: pd.DataFrame, name: str = "tidsserie.csv") -> list[str]:
+    """tidsserie.csv forms no new numbers: every shown antall, nevner and andel is the one
+    indikatorer.csv publishes for that year under ``kilde_region``; rows with brudd are empty."""
+    need = ["indikator", "aar", "kilde_region", "maltall", "antall", "nevner", "andel", "brudd"]
+    missing = [c for c in need if c not in ts.columns]
+    if missing:
+        return [f"{name}: mangler kolonne(r) {', '.join(missing)}"]
+    key = ["indikator", "aar", "maltall"]
+    src = table[key + ["region", "antall", "nevner", "andel"]].rename(columns={"region": "kilde_region"})
+    m = ts[need].merge(src.astype(str), on=key + ["kilde_region"], how="left", suffixes=("", "_tab"),
+                       indicator=True)
+    brudd = m["brudd"].astype(str).str.strip().str.lower() == "true"
+    out = []
+    for col in ("antall", "nevner", "andel"):
+        shown = m[col].astype(str).str.strip() != ""
+        tab = m[f"{col}_tab"].fillna("").astype(str).str.strip()
+        differs = (pd.to_numeric(m[col], errors="coerce") - pd.to_numeric(tab, errors="coerce")).abs() > 1e-9
+        bad = shown & (brudd | (m["_merge"] == "left_only") | (tab == "") | differs)
+        if bad.any():
+            out.append(_line(name, f"verdier i {col} som ikke er de publiserte for året",
+                             m.loc[bad, ["indikator", "aar", "kilde_region", "maltall", col]]))
+    return out
+
+
 # --- a folder ------------------------------------------------------------------------------------
 
 def check_folder(folder: str | Path) -> list[str]:
@@ -305,6 +355,14 @@ def check_folder(folder: str | Path) -> list[str]:
         absent = sorted({str(a) for a in meta["aar"]} - set(table["aar"]))
         if absent:
             findings.append(_line("indikatorer.csv", "år fra metadata.json mangler helt", absent))
+    if (folder / "variasjon.csv").exists():
+        v = _read(folder / "variasjon.csv", findings)
+        if v is not None:
+            findings += check_variasjon(v, table)
+    if (folder / "tidsserie.csv").exists():
+        ts = _read(folder / "tidsserie.csv", findings)
+        if ts is not None:
+            findings += check_tidsserie(ts, table)
     if (folder / "indikatorer_3ar.csv").exists():
         t3 = _read(folder / "indikatorer_3ar.csv", findings)
         if t3 is not None:

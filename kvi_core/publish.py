@@ -20,8 +20,9 @@ target, never a mixture; a hidden folder may be left over, and the next run remo
 previous generation back in place if a kill fell between the two renames of the fallback). The run
 lock (:mod:`kvi_core.runlock`) makes sure no other run is working on the same folders meanwhile.
 
-A target folder is replaced whole, so kvi refuses a folder that holds files it did not write
-(``--out .`` must never delete a user's files).
+A target folder is replaced whole. A user's own files in it (anything not in the lists) are carried
+into the new generation as hard links, and any the user saved meanwhile are moved back after the
+switch, so none is ever deleted; a folder holding a sub-folder kvi did not make is refused.
 """
 from __future__ import annotations
 
@@ -168,22 +169,39 @@ def recover(target: Path) -> None:
             os.rename(newest, target)
             rest.remove(newest)
     for p in rest:
+        if target.is_dir():
+            _rescue(p, target)
         shutil.rmtree(p, ignore_errors=True)
 
 
+def _foreign(folder: Path) -> list[Path]:
+    """Entries of ``folder`` that kvi did not write (a user's own files)."""
+    known = set(PUBLISHED_FILES) | set(INTERNAL_FILES) | set(BOOKKEEPING)
+    return sorted(p for p in folder.iterdir() if p.name not in known) if folder.is_dir() else []
+
+
+def _rescue(old: Path, target: Path) -> None:
+    """Move a user's files that are in ``old`` but not in ``target`` back (e.g. saved during a run)."""
+    for p in _foreign(old):
+        if not (target / p.name).exists():
+            try:
+                os.rename(p, target / p.name)
+            except OSError:
+                pass
+
+
 def check_replaceable(target: Path) -> None:
-    """Refuse a target that is not a folder kvi may replace whole."""
+    """Refuse a target that is not a folder kvi may replace whole: a file, a symbolic link, or a
+    folder holding a folder kvi did not make. A user's own files in it are carried over into
+    each new generation (hard links), never deleted."""
     target = Path(target)
     if target.is_symlink() or (target.exists() and not target.is_dir()):
         raise PublishError(f"{target} finnes og er ikke en mappe; oppgi en mappe (ny eller fra kvi) med --out/--intern")
-    if not target.is_dir():
-        return
-    known = set(PUBLISHED_FILES) | set(INTERNAL_FILES) | set(BOOKKEEPING)
-    foreign = sorted(p.name for p in target.iterdir() if p.name not in known)
-    if foreign:
+    folders = [p.name for p in _foreign(target) if p.is_dir() or p.is_symlink()]
+    if folders:
         raise PublishError(
-            f"{target} inneholder {foreign[0]}, som kvi ikke har skrevet; kvi bytter ut hele mappen, "
-            "så velg en ny eller tom mappe (eller en mappe fra en tidligere kvi-kjøring)"
+            f"{target} inneholder mappen {folders[0]}, som kvi ikke har laget; kvi bytter ut hele mappen, "
+            "så velg en ny mappe (eller en mappe fra en tidligere kvi-kjøring)"
         )
 
 
@@ -199,8 +217,9 @@ def _write(folder: Path, name: str, data, private: bool) -> None:
         raise ValueError(f"ukjent filtype: {name}")
 
 
-def replace_folder(target: Path, files: dict[str, object], private: bool = False) -> None:
-    """Make ``target`` hold exactly ``files`` (name -> DataFrame or dict), all or nothing."""
+def stage_folder(target: Path, files: dict[str, object], private: bool = False) -> Path:
+    """Write ``files`` (name -> DataFrame or dict) into a new hidden staging folder beside
+    ``target``, flushed to disk; returns it. Nothing at ``target`` changes."""
     target = Path(target)
     check_replaceable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -210,9 +229,25 @@ def replace_folder(target: Path, files: dict[str, object], private: bool = False
         for i, (name, data) in enumerate(files.items()):
             _write(stage, name, data, private)
             fault_point(f"skrevet-{i + 1}")
+        for p in _foreign(target):  # the user's own files stay: the same file under a second name
+            try:
+                os.link(p, stage / p.name)
+            except OSError:
+                shutil.copy2(p, stage / p.name)
         _fsync_dir(stage)  # the files themselves were flushed by atomic_write
         os.chmod(stage, 0o700 if private else 0o777 & ~_umask())
-        fault_point("klar")
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return stage
+
+
+def switch_folder(stage: Path, target: Path) -> None:
+    """Put a staged folder at ``target`` in one atomic step (two renames where the file system
+    cannot swap), then delete the previous generation."""
+    target = Path(target)
+    fault_point("klar")
+    try:
         if target.exists():
             if _exchange(stage, target):
                 fault_point("byttet")
@@ -230,8 +265,14 @@ def replace_folder(target: Path, files: dict[str, object], private: bool = False
         shutil.rmtree(stage, ignore_errors=True)
         raise
     if old is not None:
+        _rescue(old, target)
         shutil.rmtree(old, ignore_errors=True)
     fault_point("ferdig")
+
+
+def replace_folder(target: Path, files: dict[str, object], private: bool = False) -> None:
+    """Make ``target`` hold exactly ``files``, all or nothing."""
+    switch_folder(stage_folder(target, files, private), target)
 
 
 def _umask() -> int:
@@ -242,8 +283,9 @@ def _umask() -> int:
 
 def publish(files: dict[str, object], out: Path | None, intern: Path) -> None:
     """Write one generation: internal files to ``intern`` (owner-only), published files to ``out``
-    (left untouched when ``out`` is None, e.g. for ``--unsuppressed``). The internal folder is
-    switched first, so the publication never refers to rejections that are not on record."""
+    (left untouched when ``out`` is None, e.g. for ``--unsuppressed``). Both folders are written in
+    full before either is switched, so a failed write (a full disk) changes neither; the internal
+    folder is switched first, so the publication never refers to rejections that are not on record."""
     published = {n: d for n, d in files.items() if kind_of(n) in ("publisert", "bokføring")}
     internal = {n: d for n, d in files.items() if kind_of(n) == "intern"}
     if out is None and published and set(published) - set(BOOKKEEPING):
@@ -251,7 +293,18 @@ def publish(files: dict[str, object], out: Path | None, intern: Path) -> None:
     for name, data in list(files.items()):
         if not isinstance(data, (pd.DataFrame, dict)):
             raise TypeError(f"{name}: {type(data).__name__}")
-    replace_folder(intern, internal, private=True)
+    intern_stage = stage_folder(intern, internal, private=True)
+    try:
+        out_stage = stage_folder(out, published, private=False) if out is not None else None
+    except BaseException:
+        shutil.rmtree(intern_stage, ignore_errors=True)
+        raise
+    try:
+        switch_folder(intern_stage, intern)
+    except BaseException:
+        if out_stage is not None:
+            shutil.rmtree(out_stage, ignore_errors=True)
+        raise
     fault_point("intern-byttet")
-    if out is not None:
-        replace_folder(out, published, private=False)
+    if out_stage is not None:
+        switch_folder(out_stage, out)

@@ -31,10 +31,21 @@ def lock_path(folder: Path) -> Path:
     return folder.parent / f".{folder.name}{SUFFIX}"
 
 
+_HELD: dict[Path, int] = {}  # locks this process holds (re-entrant: kvi reports runs compute inside)
+
+
 @contextmanager
 def folder_lock(folder: Path, what: str = "kvi"):
-    """Hold the lock of ``folder`` for the block; raise LockedError at once if another run holds it."""
+    """Hold the lock of ``folder`` for the block; raise LockedError at once if another run holds it.
+    Re-entrant within one process."""
     path = lock_path(folder)
+    if _HELD.get(path):
+        _HELD[path] += 1
+        try:
+            yield path
+        finally:
+            _HELD[path] -= 1
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -52,7 +63,11 @@ def folder_lock(folder: Path, what: str = "kvi"):
         }
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(info, ensure_ascii=False) + "\n").encode("utf-8"), 0)
-        yield path
+        _HELD[path] = 1
+        try:
+            yield path
+        finally:
+            _HELD.pop(path, None)
     finally:
         os.close(fd)  # releases the lock
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import sys
 import threading
@@ -23,14 +24,23 @@ import highspy
 _FD_LOCK = threading.Lock()
 
 
+@functools.cache
+def _c_library() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None)
+    except OSError:
+        return None
+
+
 def _flush_all() -> None:
     """Flush Python's and C's buffers so nothing written before (or during) the swap crosses it."""
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             with contextlib.suppress(Exception):
                 stream.flush()
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None).fflush(None)
+    libc = _c_library()
+    if libc is not None:
+        libc.fflush(None)
 
 
 @contextlib.contextmanager

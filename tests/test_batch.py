@@ -18,7 +18,7 @@ from conftest import HAND_ROWS, write_extract
 from kvi_core import publish
 from kvi_core.errors import Interrupted
 from kvi_core.reporting import batch
-from kvi_core.runlock import LockedError, folder_lock
+from kvi_core.runlock import LockedError
 
 KOMMUNER = ["0301", "1101", "1103", "4601", "5001"]
 REPO = Path(__file__).resolve().parents[1]
@@ -124,10 +124,22 @@ def test_signal_stops_with_one_line_and_keeps_finished(extract, tmp_path, sig, c
             assert (out / "2024" / f["fil"]).exists()
 
 
-def test_second_run_into_the_same_folder_stops_at_once(fake, extract, tmp_path):
+@pytest.mark.parametrize("held", ["rapporter", "rapporter/tabeller", "rapporter-intern"])
+def test_a_run_or_compute_holding_the_folders_stops_a_second_run(fake, extract, tmp_path, held):
+    """Another ``kvi reports`` on the folder, or a ``kvi compute`` on its tables or internal folder."""
     out = tmp_path / "rapporter"
-    with folder_lock(out, "kvi reports"), pytest.raises(LockedError, match=f"pid {os.getpid()}"):
-        run(extract, out)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", ("import sys, time; from kvi_core.runlock import folder_lock\n"
+                                f"with folder_lock({str(tmp_path / held)!r}, 'kvi compute'):\n"
+                                "    print('ok', flush=True); time.sleep(60)")],
+        stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(LockedError, match=f"pid {holder.pid}"):
+            run(extract, out)
+    finally:
+        holder.kill()
+        holder.wait()
     assert fake == []
 
 
@@ -183,3 +195,12 @@ def test_reports_made_again_are_the_same_bytes(extract, tmp_path):
     assert {p.suffix for p in files} == {".html", ".pdf", ".ipynb"}
     for rel in files:
         assert (first / rel).read_bytes() == (out / "2024" / rel).read_bytes(), rel
+
+
+def test_out_naming_a_file_is_one_line(extract, tmp_path):
+    f = tmp_path / "fil"
+    f.write_text("x")
+    r = subprocess.run([sys.executable, "-m", "kvi_core", "reports", "--input", str(extract), "--aar", "2024",
+                        "--out", str(f)], capture_output=True, text=True, check=False,
+                       env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert r.returncode == 2 and "ikke en mappe" in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -121,3 +121,26 @@ def test_three_year_table_checked_when_present(pub):
     assert "indikatorer_3ar.csv" in f and "summen av årene" in f
     t3.head(1000).to_csv(pub / "indikatorer_3ar.csv", index=False)
     assert "celler mangler" in "\n".join(check_folder(pub))
+
+
+def test_variasjon_showing_a_hidden_nevner_is_found(pub):
+    t = read(pub)
+    v = pd.read_csv(pub / "variasjon.csv", dtype=str, keep_default_na=False)
+    hidden = t[(t["maltall"] == "1") & (t["nevner"] == "") & (t["niva"] == "kommune")].iloc[0]
+    i = v.index[(v["region"] == hidden["region"]) & (v["indikator"] == hidden["indikator"])][0]
+    v.loc[i, "nevner"] = "3"
+    v.to_csv(pub / "variasjon.csv", index=False)
+    assert any("variasjon.csv" in x and "nevner" in x for x in check_folder(pub))
+
+
+def test_tidsserie_forms_no_new_numbers():
+    from kvi_core.completeness import check_tidsserie
+
+    table = pd.DataFrame({"indikator": "i", "aar": "2023", "maltall": "1", "region": ["3001", "0301"],
+                          "antall": ["7", ""], "nevner": ["10", ""], "andel": ["70.0", ""]})
+    ts = pd.DataFrame({"indikator": "i", "aar": "2023", "maltall": "1", "region": ["3101", "0301"],
+                       "kilde_region": ["3001", "0301"], "antall": ["7", ""], "nevner": ["10", ""],
+                       "andel": ["70.0", ""], "brudd": "false"})
+    assert check_tidsserie(ts, table) == []
+    ts.loc[1, "antall"] = "3"  # a number the annual table hides
+    assert any("antall" in x for x in check_tidsserie(ts, table))

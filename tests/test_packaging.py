@@ -94,3 +94,22 @@ def test_smoke_check_accepts_kvis_own_audit_lines(tmp_path):
 def test_smoke_check_rejects_foreign_output_and_failures(tmp_path, stdout, stderr, code):
     with pytest.raises(SystemExit, match="FAILED"):
         _smoke().run(_fake_kvi(tmp_path, stdout, stderr, code), ["audit", "x"], tmp_path)
+
+
+def test_every_resource_file_of_the_package_goes_into_the_wheel():
+    """A new template, asset or spec under kvi_core/ (or the linked params/, notebooks/) must be named
+    in pyproject's package-data, or the installed kvi would not find it."""
+    import os
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = set()
+    for package, patterns in project["tool"]["setuptools"]["package-data"].items():
+        base = ROOT / package.replace(".", "/")
+        for pattern in patterns:
+            shipped |= {p.relative_to(ROOT) for p in base.glob(pattern) if p.is_file()}
+    present = set()
+    for folder, dirs, names in os.walk(ROOT / "kvi_core", followlinks=True):
+        dirs[:] = [d for d in dirs if d not in {"__pycache__", ".ipynb_checkpoints"}]
+        present |= {(Path(folder) / n).relative_to(ROOT) for n in names if not n.endswith((".py", ".pyc"))}
+    assert present - shipped == set()
+    assert {Path("kvi_core/params/indicators"), Path("kvi_core/notebooks")} <= {p.parent for p in shipped}

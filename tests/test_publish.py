@@ -17,6 +17,7 @@ from conftest import HAND_ROWS, row, write_extract
 
 from kvi_core import publish
 from kvi_core.cli import main
+from kvi_core.completeness import check_folder
 from kvi_core.runlock import LockedError, folder_lock, lock_path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,6 +62,7 @@ def which_generation(out: Path, refs: dict) -> str:
     pub = snapshot(out)
     found = [k for k, (p, _) in refs.items() if p == pub]
     assert len(found) == 1, f"{out} is not one complete generation: {sorted(pub)}"
+    assert check_folder(out) == []
     intern = snapshot(publish.default_intern(out))
     assert any(i == intern for _, i in refs.values()), "internal folder is not one complete generation"
     return found[0]
@@ -123,6 +125,38 @@ def test_a_write_that_fails_leaves_the_previous_generation(generations, tmp_path
     assert publish.leftovers(out) == [] and publish.leftovers(publish.default_intern(out)) == []
 
 
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """A 3 MB file system: one generation of the hand extract (about 2.3 MB) fits, two do not."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)], capture_output=True, check=False)
+    if r.returncode:
+        pytest.skip("cannot mount a tmpfs here (not root, or not allowed)")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_full_disk_for_real_leaves_the_previous_generation(generations, small_tmpfs):
+    out = small_tmpfs / "ut"
+    intern = small_tmpfs / "intern"
+    assert main(["compute", "--input", str(generations["a"]), "--out", str(out), "--intern", str(intern)]) == 0
+    r = kvi("compute", "--input", generations["b"], "--out", out, "--intern", intern)
+    assert r.returncode == 2 and "disken er full" in r.stderr and "Traceback" not in r.stderr
+    assert snapshot(out) == generations["refs"]["a"][0]
+    assert snapshot(intern) == generations["refs"]["a"][1]  # neither folder changed
+    assert publish.leftovers(out) == [] and publish.leftovers(intern) == []
+
+
+def test_read_only_file_system_is_one_line(generations, small_tmpfs):
+    subprocess.run(["mount", "-o", "remount,ro", str(small_tmpfs)], check=True)
+    r = kvi("compute", "--input", generations["a"], "--out", small_tmpfs / "ut")
+    assert r.returncode == 2 and "skrivebeskyttet" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
 def test_failed_run_keeps_previous_tables(generations, tmp_path):
     """A missing --kostragrupper file: nothing changes (issue 10: no new avvist.csv beside old tables)."""
     out = tmp_path / "ut"
@@ -161,14 +195,34 @@ def test_custom_intern_folder(generations, tmp_path):
     assert main(["compute", "--input", str(generations["a"]), "--out", str(out), "--intern", str(out / "x")]) == 2
 
 
-@pytest.mark.parametrize("foreign", ["notater.txt", "indikatorer.csv.bak"])
-def test_a_folder_with_foreign_files_is_not_replaced(generations, tmp_path, foreign, capsys):
+def test_a_users_own_files_are_kept(generations, tmp_path):
     out = tmp_path / "ut"
     out.mkdir()
-    (out / foreign).write_text("mine", encoding="utf-8")
+    (out / "notater.txt").write_text("mine", encoding="utf-8")
+    (out / "avvist.csv").write_text("rad,person_id\n1,GAMMEL\n", encoding="utf-8")  # old layout: removed
+    for inp in ("a", "b"):
+        assert main(["compute", "--input", str(generations[inp]), "--out", str(out)]) == 0
+        assert (out / "notater.txt").read_text(encoding="utf-8") == "mine"
+    assert publish.forbidden_in_publication(out) == []
+    assert set(snapshot(out)) == set(generations["refs"]["b"][0]) | {"notater.txt"}
+
+
+def test_a_file_saved_during_the_run_is_not_lost(generations, tmp_path):
+    out = tmp_path / "ut"
+    assert main(["compute", "--input", str(generations["a"]), "--out", str(out)]) == 0
+    stage = publish.stage_folder(out, {"metadata.json": {"prikket": True}})
+    (out / "ny.txt").write_text("lagret underveis", encoding="utf-8")
+    publish.switch_folder(stage, out)
+    assert (out / "ny.txt").read_text(encoding="utf-8") == "lagret underveis"
+
+
+def test_a_folder_with_a_foreign_subfolder_is_not_replaced(generations, tmp_path, capsys):
+    out = tmp_path / "ut"
+    (out / "prosjekt").mkdir(parents=True)
+    (out / "prosjekt" / "fil.txt").write_text("mine", encoding="utf-8")
     assert main(["compute", "--input", str(generations["a"]), "--out", str(out)]) == 2
-    assert foreign in capsys.readouterr().err
-    assert (out / foreign).read_text(encoding="utf-8") == "mine"
+    assert "prosjekt" in capsys.readouterr().err
+    assert (out / "prosjekt" / "fil.txt").read_text(encoding="utf-8") == "mine"
 
 
 def test_out_naming_a_file_is_one_line(generations, tmp_path):

@@ -129,7 +129,7 @@ def test_stacked_bars_keep_category_order_with_hidden_parts_in_place():
     shares["1"][("alle", "delvis")] = None  # hidden: drawn where delvis belongs, not at the end
     nevner = {u: {a: 40 for a in AGE_GROUPS} for u in units}
     svg, _ = categories_by_age(shares, nevner, units, "T")
-    rects = [ln for ln in svg.splitlines() if "<rect" in ln and 'height="12"' in ln]
+    rects = [ln for ln in svg.splitlines() if ln.startswith("<rect") and 'stroke="#333333"' in ln]
     bar = rects[len(CATEGORIES) + 1:][:4]  # after the legend: the kommune, alle aldre
     fills = [ln.split('fill="')[1].split('"')[0] for ln in bar]
     assert fills == ["#009E73", "url(#skjult)", "#D55E00", "#A6A6A6"]

@@ -496,8 +496,9 @@ def test_pdf_layout_main_body_at_most_four_pages_no_lonely_footer_no_parted_capt
     main_pages = starts[0] + (1 if heading > 0 else 0)
     assert main_pages <= 4, f"main body of {k} runs over {main_pages} pages"
     assert len(pages[-1]) >= 4, f"the last page of {k} holds only: {pages[-1]}"
-    for n, p in enumerate(pages):
-        assert not re.match(r"(Tabell|Figur) \d+:", p[-1]), f"page {n + 1} of {k} ends with a caption: {p[-1]}"
+    for n, p in enumerate(pages):  # a table's caption is above it, a figure's below it
+        assert not re.match(r"Tabell \d+:", p[-1]), f"page {n + 1} of {k} ends with a table caption: {p[-1]}"
+        assert not re.match(r"Figur \d+:", p[0]), f"page {n + 1} of {k} starts with a figure caption: {p[0]}"
 
 
 def test_index_groups_by_fylke_searches_and_links_the_data(run):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 
-# Every line ``kvi audit`` may print (kvi_core/audit.py, print_audit).
+from kvi_core.resources import params_dir
+
+# Every line ``kvi audit`` may print (kvi_core/disclosure/audit_command.py, print_audit).
 AUDIT_LINE = re.compile(
     r"Kontrollert \d+ tabeller \(indikator og år\) med \d+ celler, hvorav \d+ prikket\."
     r"|Ingen prikket celle kan regnes ut eller avgrenses til ett tall\. Prikkingen er trygg\."
@@ -15,9 +19,14 @@ AUDIT_LINE = re.compile(
 )
 
 
-def _kvi(*args, cwd=None):
+def _kvi(*args, cwd=None, env=None):
     return subprocess.run(
-        [sys.executable, "-m", "kvi_core", *map(str, args)], capture_output=True, text=True, cwd=cwd, check=False
+        [sys.executable, "-m", "kvi_core", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        check=False,
     )
 
 
@@ -38,11 +47,16 @@ def test_output_written_around_the_solver_is_kept(capfd):
 
 
 def test_compute_and_audit_print_only_kvi_lines(hand_extract, tmp_path):
+    # one indicator is enough to create solvers, and a quarter of the work
+    params = tmp_path / "params" / "indicators"
+    params.mkdir(parents=True)
+    shutil.copy(params_dir() / "indicators" / "arbeid_utdanning_bistand.toml", params)
+    env = dict(os.environ, KVI_PARAMS=str(params.parent))
     out = tmp_path / "ut"
-    c = _kvi("compute", "--input", hand_extract, "--out", out)
+    c = _kvi("compute", "--input", hand_extract, "--out", out, env=env)
     assert c.returncode == 0, c.stderr
     assert "HiGHS" not in c.stdout + c.stderr
-    a = _kvi("audit", out, cwd=tmp_path)
+    a = _kvi("audit", out, cwd=tmp_path, env=env)
     assert a.returncode == 0, a.stdout + a.stderr
     lines = a.stdout.splitlines()
     assert lines and lines[0].startswith("Kontrollert ")

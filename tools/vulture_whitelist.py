@@ -8,10 +8,11 @@ Every entry says why. When code is deleted, delete its line here too.
 _.num_col_, _.num_row_, _.col_cost_, _.col_lower_, _.col_upper_  # highspy.HighsLp fields (audit.py)
 _.row_lower_, _.row_upper_, _.format_, _.start_, _.index_, _.value_  # highspy.HighsLp fields (audit.py)
 _.execute_managed_notebook  # papermill engine hook (reporting/execute.py)
-_.vis_forside, _.vis_indikatorer, _.vis_bydeler, _.vis_metode  # called by notebooks/kommunerapport.ipynb
+_.vis_forside, _.vis_indikatorer, _.vis_bydeler, _.vis_metode, _.vis_vedlegg  # called by notebooks/kommunerapport.ipynb
 _.vis_landet, _.vis_variasjon, _.vis_fylker_og_kostragrupper  # called by notebooks/nasjonal_oversikt.ipynb
 _.handle_starttag, _.handle_endtag, _.handle_data  # html.parser.HTMLParser hooks (tests/test_reporting.py)
 mtime  # part of an lru_cache key (reporting/render.py _load)
+USE_MIP, _._local_mip  # disclosure/intervals.py: local MIPs kept for experiments behind a switch (off)
 
 # KNOWN DEAD, listed by the review in issue 9 (item 4). Delete the code, then its line here.
 OPTIONAL_COLUMNS  # intake.py
@@ -19,3 +20,13 @@ kj_ok  # intake.py
 python_kernel_is_this_python  # reporting/execute.py
 figures  # reporting/render.py Prepared.figures
 KAT  # tests/test_audit.py
+# found unused after merging main at 13:00 (new code of other helpers, not called in this tree yet)
+CELL  # completeness.py
+HIDDEN_WORD, POSITION_WORDS, NO_POSITION  # reporting/texts.py
+signal_legend, break_generic, three_year_trend_sentence  # reporting/texts.py
+# found unused after merging main at 13:25
+RULES, n_whole  # disclosure/intervals.py
+SECONDARY, LINK  # disclosure/suppression.py
+replace_folder  # publish.py
+# found unused after merging main at 13:45
+_.met  # disclosure/intervals.py

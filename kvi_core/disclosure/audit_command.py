@@ -7,8 +7,8 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
-from kvi_core.disclosure.intervals import EPS, FINDING_COLUMNS, _audit
 from kvi_core.completeness import require_complete
+from kvi_core.disclosure.intervals import EPS, FINDING_COLUMNS, _audit
 from kvi_core.errors import KviInputError
 from kvi_core.specs import TOTAL
 

@@ -30,7 +30,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from kvi_core.errors import Interrupted
+from kvi_core.errors import Interrupted, KviInputError
 from kvi_core.output import write_text
 from kvi_core.pipeline import sha256 as sha256_file
 from kvi_core.publish import PUBLISHED_FILES
@@ -54,10 +54,18 @@ def run_reports(input_path, aar, out, kostragrupper=None, kommuner=None, jobs=1,
     """Compute (or reuse) the tables and make every report; returns the exit code. One run per
     ``out`` folder at a time (:mod:`kvi_core.runlock`). Ctrl-C or SIGTERM stops the workers, keeps
     every finished report (and its manifest entry) and raises :class:`~kvi_core.errors.Interrupted`."""
-    from kvi_core.runlock import folder_lock
+    from kvi_core.publish import default_intern
+    from kvi_core.runlock import folder_lock, folder_locks
 
     out = Path(os.path.abspath(out))
-    with folder_lock(out, "kvi reports"), _signals_interrupt():
+    if out.exists() and not out.is_dir():
+        raise KviInputError(f"{out} finnes og er en fil, ikke en mappe; oppgi en mappe for rapportene med --out")
+    # the tables and the internal folder too, for the whole run: no `kvi compute` may switch the
+    # tables while the reports read them
+    tables_dir = out / RESULTS_DIR
+    intern_dir = Path(os.path.abspath(intern)) if intern else default_intern(out)
+    with folder_lock(out, "kvi reports"), folder_locks(tables_dir, intern_dir, what="kvi reports"), \
+            _signals_interrupt():
         _clean_old_layout(out)
         return _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold, progress, force,
                             intern)

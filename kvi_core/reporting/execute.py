@@ -59,6 +59,14 @@ class ReusedKernelEngine(NBClientEngine):
 papermill_engines.register(ENGINE_NAME, ReusedKernelEngine)
 
 
+# No history file; and SVG figures with ids derived from their content instead of a random salt,
+# so that the same figure is the same bytes in every run (their date comes from SOURCE_DATE_EPOCH).
+KERNEL_ARGUMENTS = [
+    "--HistoryManager.hist_file=:memory:",
+    "--IPKernelApp.exec_lines=import matplotlib; matplotlib.rcParams['svg.hashsalt'] = 'kvi'",
+]
+
+
 def kernel_env() -> dict[str, str]:
     env = dict(os.environ)
     env["MPLBACKEND"] = "Agg"
@@ -88,9 +96,7 @@ class Kernel:
         for attempt in range(self.tries):
             km = self._manager(attempt)
             try:
-                run_sync(km.start_kernel)(
-                    extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=self.cwd, env=kernel_env()
-                )
+                run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=self.cwd, env=kernel_env())
                 kc = km.client()
                 kc.start_channels()
                 try:

@@ -93,9 +93,13 @@ def figure(fig, caption: str, alt: str, ident: str | None = None, fmt: str = "sv
     if isinstance(fig, str):
         payload, mime = fig.encode("utf-8"), "image/svg+xml"
     else:
+        import matplotlib
+
         buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, dpi=110 if fmt == "png" else 72,
-                    metadata={"Date": None} if fmt == "svg" else None)
+        # a fixed salt: the SVG's clip-path ids (random by default) are the same every run (byte-stable)
+        with matplotlib.rc_context({"svg.hashsalt": "kvi"}):
+            fig.savefig(buf, format=fmt, dpi=110 if fmt == "png" else 72,
+                        metadata={"Date": None} if fmt == "svg" else None)
         try:  # free the figure's memory at once: a kernel makes hundreds of reports in a row
             fig.clf()
         except Exception:

@@ -7,8 +7,6 @@ already formatted (``markdown.fmt_*``); Markdown in running text is escaped by t
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from kvi_core import __version__
 from kvi_core.comparison import UNCERTAIN_WIDTH
 
@@ -177,12 +175,13 @@ def funnel_method_heading() -> str:
     return "**Kontrollgrensene (for spesielt interesserte).**"
 
 
-def footer(meta: dict, escape, now: dt.datetime | None = None) -> str:
-    now = now or dt.datetime.now(dt.timezone.utc).astimezone()
+def footer(meta: dict, escape) -> str:
+    """The report is a function of the tables: it names their generation time, not the render time,
+    so the same tables give the same bytes (issue 10, byte-stable outputs)."""
     sha = meta.get("input_sha256", "ukjent")
     return (
-        f"*Laget {now.strftime('%d.%m.%Y kl. %H:%M')} med kvi {escape(__version__)} "
-        f"(tabellene beregnet med kvi {escape(meta.get('kvi_versjon', '?'))} {escape(meta.get('generert', ''))}). "
+        f"*Laget med kvi {escape(__version__)} fra tabellene beregnet med kvi "
+        f"{escape(meta.get('kvi_versjon', '?'))} {escape(meta.get('generert', ''))}. "
         f"Sjekksum (SHA-256) for inndata: {sha[:32]} {sha[32:]}.*"
     )
 
