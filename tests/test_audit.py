@@ -252,7 +252,7 @@ def test_audit_directory_finds_and_reports(tmp_path):
     cells = aggregate(inner_counts(m, {("0101", "18-66", "delvis"): 3}, default=big), m)
     write_folder(tmp_path, cells, m, cells["antall"].between(1, 4))
     f = audit_directory(tmp_path)
-    assert list(f.columns) == ["indikator", "aar", "region", "aldersgruppe", "kategori", "nedre", "ovre"]
+    assert list(f.columns) == ["indikator", "aar", "periode", "region", "aldersgruppe", "kategori", "nedre", "ovre"]
     assert ("0101", "18-66", "delvis") in found(f)
     assert set(f.indikator) == {"test_ind"} and set(f.aar) == {2024}
     buf = io.StringIO()

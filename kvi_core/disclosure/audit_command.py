@@ -38,6 +38,32 @@ def _published_cells(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([antall, nev.assign(kategori=TOTAL)], ignore_index=True)
 
 
+def _rule_of(dir: Path) -> tuple[str, int, pd.DataFrame | None]:
+    """The rule the folder was published with (metadata.json), and, when the internal sibling
+    folder holds ``prikking_begrunnelse.csv``, the true counts of the hidden cells: only with them
+    can the primary part of rule ``intervall`` (up ≥ x + 1, width ≥ 2) be checked; without them the
+    audit checks that no hidden cell is pinned."""
+    import json
+
+    try:
+        meta = json.loads((dir / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = {}
+    rule, threshold = str(meta.get("beskyttelse", "eksakt")), int(meta.get("terskel", 5))
+    intern = dir.parent / f"{dir.name}-intern" / "prikking_begrunnelse.csv"
+    if rule == "eksakt" or not intern.exists():
+        return rule, threshold, None
+    return rule, threshold, _read_csv(intern)
+
+
+def _true_values(cells: pd.DataFrame, reasons: pd.DataFrame, ind: str, aar: str) -> np.ndarray:
+    r = reasons[(reasons["indikator"] == ind) & (reasons["aar"] == str(aar)) & (reasons["periode"] == "")]
+    true = {(a, b, c): float(v) for a, b, c, v in zip(r["region"], r["aldersgruppe"], r["kategori"], r["antall"])}
+    keys = zip(cells["region"], cells["aldersgruppe"], cells["kategori"])
+    shown = cells["antall"].to_numpy(dtype=float)
+    return np.array([v if not np.isnan(v) else true.get(k, np.nan) for k, v in zip(keys, shown)])
+
+
 def audit_directory(dir: Path) -> pd.DataFrame:
     """Audit every (indikator, aar) of a ``kvi compute`` output folder.
 
@@ -56,13 +82,16 @@ def audit_directory(dir: Path) -> pd.DataFrame:
     if table.empty:
         raise KviInputError(f"{ind_path} har ingen rader")
     summary = {"tabeller": 0, "celler": 0, "prikket": 0, "lp": 0}
+    rule, threshold, reasons = _rule_of(dir)
+    summary["regel"] = rule if reasons is not None else "eksakt"
     parts = []
     for (ind, aar), grp in table.groupby(["indikator", "aar"], sort=True):
         members = regioner[regioner["aar"] == aar]
         if members.empty:
             raise KviInputError(f"{reg_path} har ingen regioner for år {aar}")
         cells = _published_cells(grp)
-        found, stats = _audit(cells, members)
+        truth = _true_values(cells, reasons, ind, aar) if reasons is not None else None
+        found, stats = _audit(cells, members, rule=rule, truth=truth, threshold=threshold)
         summary["tabeller"] += 1
         summary["celler"] += len(cells)
         summary["prikket"] += int(cells["antall"].isna().sum())
