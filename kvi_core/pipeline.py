@@ -279,7 +279,7 @@ def _three_year_tables(year_tables, regioner, threshold, rule, specs, quiet):
             t = long_table(grp.reset_index(drop=True), spec.id, int(aar))
             brudd = grp.loc[grp["kategori"] != "nevner", "brudd"].to_numpy(dtype=bool)
             t.insert(2, "periode", periode)
-            t["prikket"] = t["prikket"].to_numpy(dtype=bool) & ~brudd
+            t["prikket"] = t["prikket"].to_numpy(dtype=bool) & ~brudd  # brudd: empty numbers, not prikket
             t["brudd"] = brudd
             parts.append(t)
             reasons.append(_reasons(grp[~grp["brudd"]], spec.id, int(aar), periode))
