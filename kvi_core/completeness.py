@@ -118,7 +118,12 @@ def check_table(table: pd.DataFrame, regioner: pd.DataFrame, name: str = "indika
             findings.append(_line(name, f"verdier i {col} er ikke hele tall ≥ 0 eller tomme",
                                   t.loc[bad, ["indikator", group, "region", "maltall", col]]))
     prikket = t["prikket"].str.strip().str.lower()
-    bad_p = ~prikket.isin(["true", "false"]) | ((prikket == "true") != antall.isna())
+    # a brudd row (tidsserie, three-year table) has no comparable number: empty and not prikket
+    brudd = t["brudd"].astype(str).str.strip().str.lower().eq("true") if "brudd" in t.columns else antall.isna() & False
+    t["_brudd"] = brudd
+    bad_p = ~prikket.isin(["true", "false"])
+    bad_p |= ~brudd & ((prikket == "true") != antall.isna())
+    bad_p |= brudd & ((prikket == "true") | antall.notna() | nevner.notna())
     if bad_p.any():
         findings.append(_line(name, "rader der prikket ikke stemmer med om antall er tomt",
                               t.loc[bad_p, ["indikator", group, "region", "maltall"]]))
@@ -183,9 +188,10 @@ def check_table(table: pd.DataFrame, regioner: pd.DataFrame, name: str = "indika
 def _cells(t: pd.DataFrame, group: str) -> pd.DataFrame:
     """One row per cell; nevner as kategori ``nevner`` (shown if any category row shows it)."""
     base = ["indikator", group, "region"]
-    a = t[base + ["aldersgruppe", "kategori"]].assign(verdi=t["_antall"])
-    n = t.groupby(base + ["aldersgruppe"], sort=False, as_index=False)["_nevner"].first()
-    n = n.rename(columns={"_nevner": "verdi"}).assign(kategori=TOTAL)
+    a = t[base + ["aldersgruppe", "kategori"]].assign(verdi=t["_antall"], _brudd=t["_brudd"])
+    n = t.groupby(base + ["aldersgruppe"], sort=False, as_index=False).agg(verdi=("_nevner", "first"),
+                                                                            _brudd=("_brudd", "any"))
+    n = n.assign(kategori=TOTAL)
     return pd.concat([a, n], ignore_index=True).drop_duplicates(base + ["aldersgruppe", "kategori"])
 
 
@@ -194,8 +200,13 @@ def contradictions(totals: pd.DataFrame, parts: pd.DataFrame, key: list[str]) ->
     have ``key`` and ``verdi`` (NaN when hidden); returns the offending totals with shown sum and
     hidden count of their parts."""
     p = parts.assign(_shown=parts["verdi"].fillna(0), _hidden=parts["verdi"].isna().astype(int))
-    agg = p.groupby(key, sort=False).agg(sum_vist=("_shown", "sum"), skjult=("_hidden", "sum")).reset_index()
+    if "_brudd" not in p.columns:
+        p["_brudd"] = False
+    agg = p.groupby(key, sort=False).agg(sum_vist=("_shown", "sum"), skjult=("_hidden", "sum"),
+                                         brudd_del=("_brudd", "any")).reset_index()
     m = totals.merge(agg, on=key, how="inner")
+    # a sum with a brudd part (or a brudd total) holds no comparable number to check
+    m = m[~m["brudd_del"] & ~(m["_brudd"] if "_brudd" in m.columns else False)]
     shown = m["verdi"].notna()
     bad = (shown & (m["skjult"] == 0) & (m["verdi"] != m["sum_vist"]))
     bad |= shown & (m["skjult"] > 0) & (m["verdi"] < m["sum_vist"] + m["skjult"])

@@ -144,3 +144,21 @@ def test_tidsserie_forms_no_new_numbers():
     assert check_tidsserie(ts, table) == []
     ts.loc[1, "antall"] = "3"  # a number the annual table hides
     assert any("antall" in x for x in check_tidsserie(ts, table))
+
+
+def test_three_years_across_a_split_pass_completeness_and_audit(tmp_path):
+    """2022-2024 across the 2024 reform: 1507 Ålesund split into 1508 Ålesund and 1580 Haram, so the
+    period rows of 1508 and 1580 are brudd (empty, not prikket), and sums that contain them (Møre og
+    Romsdal, land) cannot be checked; the rest must still add up, and kvi audit must pass."""
+    rows = []
+    for aar, kommuner in (("2022", ("1507", "1103")), ("2023", ("1507", "1103")), ("2024", ("1508", "1580", "1103"))):
+        for k in kommuner:
+            rows += [row(f"{aar}-{k}-{i}", k, "1980", "1", str(1 + i % 3), aar=aar) for i in range(12)]
+    ext = write_extract(rows, tmp_path / "x.csv")
+    compute(ext, tmp_path / "ut", quiet=True)
+    t3 = pd.read_csv(tmp_path / "ut" / "indikatorer_3ar.csv", dtype=str, keep_default_na=False)
+    brudd = t3[t3["brudd"] == "true"]
+    assert {"1508", "1580"} <= set(brudd["region"]) and (brudd["antall"] == "").all()
+    assert (brudd["prikket"] == "false").all()
+    assert check_folder(tmp_path / "ut") == []
+    assert main(["audit", str(tmp_path / "ut")]) == 0
