@@ -4,6 +4,7 @@ Prints wall time and peak memory (max RSS) of each, as medians of REPEAT alterna
 ratios the foundation issue sets as targets: kvi within 1.2x the peer's time and no more memory on
 one national year; five years within 5x one year. Usage: python benchmarks/bench_compute.py [REPEAT]
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,9 @@ def measure(args: list[str]) -> tuple[float, float]:
 
 def ensure_demo(path: Path, years: str) -> None:
     if not path.exists():
-        subprocess.run([sys.executable, "-m", "kvi_core", "demo-data", "--out", str(path), "--years", years],
-                       check=True)
+        subprocess.run(
+            [sys.executable, "-m", "kvi_core", "demo-data", "--out", str(path), "--years", years], check=True
+        )
 
 
 def main(repeat: int = 3) -> None:
@@ -67,8 +69,10 @@ def main(repeat: int = 3) -> None:
     ratio_t = med["kvi_1yr"][0] / med["peer"][0]
     ratio_m = med["kvi_1yr"][1] / med["peer"][1]
     ratio_5 = med["kvi_5yr"][0] / med["kvi_1yr"][0]
-    print(f"kvi/peer time {ratio_t:.2f}x (target <= 1.2x); kvi/peer memory {ratio_m:.2f}x (target <= 1.0x); "
-          f"5 years / 1 year {ratio_5:.2f}x (target <= 5x)")
+    print(
+        f"kvi/peer time {ratio_t:.2f}x (target <= 1.2x); kvi/peer memory {ratio_m:.2f}x (target <= 1.0x); "
+        f"5 years / 1 year {ratio_5:.2f}x (target <= 5x)"
+    )
     (WORK / "bench_compute.json").write_text(json.dumps({"median": med, "runs": runs}, indent=2))
 
 

@@ -12,6 +12,7 @@ Prints (no assertions; the numbers depend on the machine):
     and kernel): a whole report, in a reused kernel, should cost less than that;
   * the time of a re-run where nothing changed (everything skipped).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,21 @@ def empty_papermill_cli(runs: int = 3) -> float:
         times = []
         for i in range(runs):
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "papermill", str(src), str(Path(d) / f"ut{i}.ipynb"), "-p", "x", "2",
-                            "--no-progress-bar"], check=True, capture_output=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "papermill",
+                    str(src),
+                    str(Path(d) / f"ut{i}.ipynb"),
+                    "-p",
+                    "x",
+                    "2",
+                    "--no-progress-bar",
+                ],
+                check=True,
+                capture_output=True,
+            )
             times.append(time.perf_counter() - t)
         return statistics.median(times)
 
@@ -80,8 +94,21 @@ def main() -> int:
         a.input = out.parent / f"demo_{a.years}_{a.persons}.csv"
         if not a.input.exists():
             a.input.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run([sys.executable, "-m", "kvi_core", "demo-data", "--out", str(a.input), "--years", a.years,
-                            "--persons", str(a.persons)], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "kvi_core",
+                    "demo-data",
+                    "--out",
+                    str(a.input),
+                    "--years",
+                    a.years,
+                    "--persons",
+                    str(a.persons),
+                ],
+                check=True,
+            )
     print(f"inndata: {a.input}  år {a.aar}  jobs {a.jobs}")
 
     t = time.perf_counter()
@@ -102,8 +129,10 @@ def main() -> int:
     manifest = json.loads((out / str(a.aar) / "manifest.json").read_text(encoding="utf-8"))
     kommune_ids = {k for k in manifest["rapporter"] if k != batch.NATIONAL}
     n = len(kommune_ids) + 1
-    print(f"\nalle rapporter: {n} ({len(kommune_ids)} kommuner + nasjonal oversikt), HTML + PDF, --jobs {a.jobs}: "
-          f"{t_all:.1f} s ({60 * n / t_all:.0f} per minutt), exit {code}")
+    print(
+        f"\nalle rapporter: {n} ({len(kommune_ids)} kommuner + nasjonal oversikt), HTML + PDF, --jobs {a.jobs}: "
+        f"{t_all:.1f} s ({60 * n / t_all:.0f} per minutt), exit {code}"
+    )
     s = split(manifest, kommune_ids)
     print("per kommunerapport (målt i hver jobb, med parallelle jobber på samme maskin):")
     print(f"  kjøring (papermill, gjenbrukt kjerne): {fmt(s['kjoring'])}")
@@ -117,8 +146,10 @@ def main() -> int:
     t_empty = empty_papermill_cli()
     full = statistics.median(s["totalt"]) if s["totalt"] else float("nan")
     print(f"\nén papermill-CLI-kjøring av en tom notatbok: {t_empty:.2f} s")
-    print(f"én hel rapport (kjøring + HTML + PDF, median): {full:.2f} s "
-          f"({'mindre' if full < t_empty else 'IKKE mindre'} enn den tomme CLI-kjøringen)")
+    print(
+        f"én hel rapport (kjøring + HTML + PDF, median): {full:.2f} s "
+        f"({'mindre' if full < t_empty else 'IKKE mindre'} enn den tomme CLI-kjøringen)"
+    )
 
     t = time.perf_counter()
     batch.run_reports(a.input, a.aar, out, kommuner=kommuner, jobs=a.jobs, progress=False)

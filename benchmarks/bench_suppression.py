@@ -9,6 +9,7 @@ kommune × age group and multinomial categories (about 60/10/10/20 %). Geography
 demo KOSTRA grouping (and, with --bydeler, the shipped bydeler plus residual units).
 Prints figures only; nothing here is asserted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kvi_core import geography  # noqa: E402
 from kvi_core.disclosure.intervals import audit_cells, audit_rule  # noqa: E402
-from kvi_core.specs import CATEGORIES, INNER_AGE_GROUPS  # noqa: E402
 from kvi_core.disclosure.suppression import suppress  # noqa: E402
+from kvi_core.specs import CATEGORIES, INNER_AGE_GROUPS  # noqa: E402
 
 AAR = 2024
 NEED_RATE = np.array([0.05, 0.045, 0.02])  # 0-17, 18-66, 67+: about 4 % overall
@@ -113,8 +114,10 @@ def extract_tables(path: Path):
 def run(title: str, tables, naive: bool, threshold: int, rule: str = "intervall") -> float:
     """Suppress and audit every table by ``rule``; returns the wall time."""
     print(f"\n== {title}, terskel {threshold}, regel {rule} ==")
-    print(f"{'indikator':32s} {'celler':>6s} {'primær':>6s} {'prikket':>7s} {'andel':>6s} "
-          f"{'runder':>6s} {'prikk s':>7s} {'audit s':>7s} {'funn':>4s}" + ("  naiv-lekk" if naive else ""))
+    print(
+        f"{'indikator':32s} {'celler':>6s} {'primær':>6s} {'prikket':>7s} {'andel':>6s} "
+        f"{'runder':>6s} {'prikk s':>7s} {'audit s':>7s} {'funn':>4s}" + ("  naiv-lekk" if naive else "")
+    )
     total = cpu = 0.0
     n_tables = 0
     for ind, inner, members in tables:
@@ -129,8 +132,10 @@ def run(title: str, tables, naive: bool, threshold: int, rule: str = "intervall"
         n_hidden = int(cells["hidden"].sum())
         n_prim = int((cells["reason"] == "primær").sum())
         info = cells.attrs.get("prikking", {})
-        line = (f"{ind:32s} {len(cells):6d} {n_prim:6d} {n_hidden:7d} {n_hidden / len(cells):6.1%} "
-                f"{info.get('runder', 0):6d} {t1 - t0:7.2f} {t2 - t1:7.2f} {len(findings):4d}")
+        line = (
+            f"{ind:32s} {len(cells):6d} {n_prim:6d} {n_hidden:7d} {n_hidden / len(cells):6.1%} "
+            f"{info.get('runder', 0):6d} {t1 - t0:7.2f} {t2 - t1:7.2f} {len(findings):4d}"
+        )
         if naive:
             line += f"  {naive_leaks(cells, members, threshold):9d}"
         print(line, flush=True)
@@ -160,13 +165,20 @@ def main() -> None:
     if a.extract:
         sets = [(f"uttrekk {a.extract}", list(extract_tables(a.extract)))]
     else:
-        sets = [(f"{n} personer (syntetisk), {'med' if a.bydeler else 'uten'} bydeler",
-                 list(synthetic_tables(n, a.bydeler))) for n in a.persons]
+        sets = [
+            (
+                f"{n} personer (syntetisk), {'med' if a.bydeler else 'uten'} bydeler",
+                list(synthetic_tables(n, a.bydeler)),
+            )
+            for n in a.persons
+        ]
     for title, tables in sets:
         base = unsuppressed_time(tables)
         times = {rule: run(title, tables, a.naive, a.terskel, rule) for rule in a.regel}
-        print(f"uprikket (aggregering): {base:.2f} s; " + "; ".join(
-            f"{rule}: {t:.1f} s = {t / max(base, 1e-9):.0f}x" for rule, t in times.items()))
+        print(
+            f"uprikket (aggregering): {base:.2f} s; "
+            + "; ".join(f"{rule}: {t:.1f} s = {t / max(base, 1e-9):.0f}x" for rule, t in times.items())
+        )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ figure, or (reports v2) the three-year figure where the year's is hidden. Reads 
 
     PYTHONPATH=. python benchmarks/headline_share.py REPORTS_OUT/tabeller --aar 2024
 """
+
 from __future__ import annotations
 
 import argparse

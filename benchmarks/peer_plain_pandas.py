@@ -3,6 +3,7 @@
 Reads the CSV, counts persons with need = 1 by kommune, age group and category for each indicator,
 adds fylke / KOSTRA group / land totals and writes one CSV.  Usage: peer_plain_pandas.py IN OUT KOSTRA
 """
+
 import sys
 
 import pandas as pd

@@ -81,13 +81,20 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compute", help="beregn indikatorene fra et personuttrekk")
     c.add_argument("--input", required=True, type=Path, help="uttrekk (CSV eller Parquet)")
     c.add_argument("--out", required=True, type=Path, help="mappe for resultatene")
-    c.add_argument("--intern", type=Path, help="mappe for internt materiale (avvist.csv, uprikkede tall); "
-                   "standard: <out>-intern, bare lesbar for eieren")
+    c.add_argument(
+        "--intern",
+        type=Path,
+        help="mappe for internt materiale (avvist.csv, uprikkede tall); standard: <out>-intern, bare lesbar for eieren",
+    )
     c.add_argument("--kostragrupper", type=Path, help="CSV kommunenr,kostragruppe (ellers kvis demogruppering)")
     c.add_argument("--unsuppressed", action="store_true", help="kun til intern kvalitetssikring: uprikkede tall")
     c.add_argument("--terskel", type=int, default=5, help="prikkingsterskel: antall under dette skjules (standard 5)")
-    c.add_argument("--beskyttelse", choices=("intervall", "eksakt"), default="intervall",
-                   help="prikkingsregel (kontrakt §5): intervall (standard) eller eksakt (v1)")
+    c.add_argument(
+        "--beskyttelse",
+        choices=("intervall", "eksakt"),
+        default="intervall",
+        help="prikkingsregel (kontrakt §5): intervall (standard) eller eksakt (v1)",
+    )
     c.set_defaults(func=_cmd_compute)
 
     au = sub.add_parser("audit", help="kontroller at prikkede tall ikke kan regnes ut")
@@ -152,8 +159,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (KeyboardInterrupt, Interrupted) as exc:
         name = getattr(exc, "signal_name", "SIGINT")
-        print(f"kvi: avbrutt ({'Ctrl-C' if name == 'SIGINT' else name}); det som var ferdig er beholdt, "
-              "resten er ikke skrevet; kjør samme kommando igjen for å fortsette", file=sys.stderr)
+        print(
+            f"kvi: avbrutt ({'Ctrl-C' if name == 'SIGINT' else name}); det som var ferdig er beholdt, "
+            "resten er ikke skrevet; kjør samme kommando igjen for å fortsette",
+            file=sys.stderr,
+        )
         return 130 if name == "SIGINT" else 143
 
 

@@ -20,10 +20,11 @@ Formula choices (also stated for readers in ``kvi_core.reporting.texts.METHOD_TE
   (Applying the interpolation formula directly at the upper tail would flag e.g. 10 of 10 against
   p0 = 80 %, although P(R = 10) = 10.7 %.) q = 2.5 % for the 95 % limits and 0.1 % for 99.8 %.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,15 @@ Z95 = 1.959963984540054  # norm.ppf(0.975); a literal so that importing this mod
 
 MAIN_MALTALL = 1  # innfridd, alle
 VARIASJON_COLUMNS = [
-    "indikator", "aar", "niva", "region", "region_navn", "nevner", "andel", "posisjon", "signal",
+    "indikator",
+    "aar",
+    "niva",
+    "region",
+    "region_navn",
+    "nevner",
+    "andel",
+    "posisjon",
+    "signal",
 ]  # signal: an extra column (contract §7 allows them), the one signal rule of :func:`signal`
 VARIASJON_NIVA = ("fylke", "kommune")
 POSITIONS = ("innenfor", "over_95", "under_95", "over_998", "under_998")
@@ -48,11 +57,17 @@ LEVELS = {"95": 0.95, "998": 0.998}
 # country", so such a unit is "usikkert".
 UNCERTAIN_WIDTH = 30.0
 SIGNALS = ("tydelig_hoyere", "hoyere", "som_landet", "usikkert", "lavere", "tydelig_lavere", "skjult", "ingen")
-_SIGNAL_OF_POSITION = {"over_998": "tydelig_hoyere", "over_95": "hoyere", "innenfor": "som_landet",
-                       "under_95": "lavere", "under_998": "tydelig_lavere"}
+_SIGNAL_OF_POSITION = {
+    "over_998": "tydelig_hoyere",
+    "over_95": "hoyere",
+    "innenfor": "som_landet",
+    "under_95": "lavere",
+    "under_998": "tydelig_lavere",
+}
 
 
 # --- rounding ---------------------------------------------------------------------------------
+
 
 def round_half_away(x, decimals: int = 1) -> np.ndarray:
     """Round to ``decimals`` with halves away from zero (NaN stays NaN).
@@ -66,6 +81,7 @@ def round_half_away(x, decimals: int = 1) -> np.ndarray:
 
 
 # --- Wilson -----------------------------------------------------------------------------------
+
 
 def wilson_interval(k, n, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for k successes of n, in percent (not rounded); NaN where n = 0
@@ -104,6 +120,7 @@ def add_confidence_intervals(table: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- funnel limits ----------------------------------------------------------------------------
+
 
 def _level(level) -> float:
     """0.95 / 95 / "95" and 0.998 / 99.8 / "998" all mean what they look like."""
@@ -190,6 +207,7 @@ def classify(k, n, p0: float) -> np.ndarray:
 
 # --- land shares and variasjon ---------------------------------------------------------------
 
+
 def _main(table: pd.DataFrame) -> pd.DataFrame:
     return table[pd.to_numeric(table["maltall"], errors="coerce") == MAIN_MALTALL]
 
@@ -264,9 +282,7 @@ def variasjon(table: pd.DataFrame) -> pd.DataFrame:
             "niva": sub["niva"].to_numpy(),
             "region": normalise_region(sub["niva"], sub["region"]).to_numpy(),
             "region_navn": sub["region_navn"].to_numpy(),
-            "nevner": pd.array(
-                pd.to_numeric(sub["nevner"], errors="coerce").round().astype("Int64"), dtype="Int64"
-            ),
+            "nevner": pd.array(pd.to_numeric(sub["nevner"], errors="coerce").round().astype("Int64"), dtype="Int64"),
             "andel": andel,
             "posisjon": pos,
         }
@@ -338,7 +354,20 @@ def signal(posisjon, nevner=None, ki_nedre=None, ki_ovre=None) -> str:
 
 
 __all__ = [
-    "Z95", "normalise_region", "POSITIONS", "SIGNALS", "UNCERTAIN_WIDTH", "VARIASJON_COLUMNS",
-    "round_half_away", "wilson_interval", "add_confidence_intervals", "funnel_limits",
-    "funnel_limits_counts", "classify", "land_shares", "variasjon", "outliers", "signal",
+    "Z95",
+    "normalise_region",
+    "POSITIONS",
+    "SIGNALS",
+    "UNCERTAIN_WIDTH",
+    "VARIASJON_COLUMNS",
+    "round_half_away",
+    "wilson_interval",
+    "add_confidence_intervals",
+    "funnel_limits",
+    "funnel_limits_counts",
+    "classify",
+    "land_shares",
+    "variasjon",
+    "outliers",
+    "signal",
 ]

@@ -10,17 +10,17 @@ out (and counted in the note), never placed on an axis.
 figure's words are here because they are the figure's labels; the report's sentences are in
 ``kvi_core.reporting.texts``.
 """
+
 from __future__ import annotations
 
 import textwrap
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from kvi_core.comparison import funnel_limits
@@ -43,6 +43,7 @@ FIG_WIDTH = 7.5  # inches; fits an A4 page with margins
 
 # --- helpers ----------------------------------------------------------------------------------
 
+
 def fmt_pct(x: float) -> str:
     return f"{x:.1f}".replace(".", ",") + " %"
 
@@ -55,7 +56,7 @@ def _kom(n: int) -> str:
     return f"{n} kommune" if n == 1 else f"{n} kommuner"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _titles() -> dict[str, tuple[str, str]]:
     from kvi_core.specs import load_specs
 
@@ -79,6 +80,7 @@ def _kommunenr(code) -> str:
 
 
 # --- funnel plot ------------------------------------------------------------------------------
+
 
 def funnel_plot(
     variasjon_df: pd.DataFrame,
@@ -145,31 +147,73 @@ def funnel_plot(
         if g.empty:
             continue
         ax.scatter(
-            pd.to_numeric(g["nevner"]).astype(float), g["andel"].astype(float), s=22, marker=marker,
-            facecolor=colour, edgecolor="#404040", linewidth=0.4, alpha=0.8, zorder=3,
+            pd.to_numeric(g["nevner"]).astype(float),
+            g["andel"].astype(float),
+            s=22,
+            marker=marker,
+            facecolor=colour,
+            edgecolor="#404040",
+            linewidth=0.4,
+            alpha=0.8,
+            zorder=3,
         )
-        handles.append(Line2D([], [], ls="", marker=marker, markerfacecolor=colour, markeredgecolor="#404040",
-                              markersize=6, label=f"{label} ({len(g)})"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker=marker,
+                markerfacecolor=colour,
+                markeredgecolor="#404040",
+                markersize=6,
+                label=f"{label} ({len(g)})",
+            )
+        )
 
     if me_shown:
         mx = float(pd.to_numeric(me["nevner"]).iloc[0])
         my = float(me["andel"].iloc[0])
-        ax.scatter([mx], [my], s=130, marker="D", facecolor=OKABE_ITO["orange"], edgecolor="black",
-                   linewidth=1.3, zorder=5)
+        ax.scatter(
+            [mx], [my], s=130, marker="D", facecolor=OKABE_ITO["orange"], edgecolor="black", linewidth=1.3, zorder=5
+        )
         ax.annotate(
-            f"{navn}\n{fmt_pct(my)}", (mx, my), xytext=(12, 14 if my < 80 else -26), textcoords="offset points",
-            fontsize=9, fontweight="bold", zorder=6,
+            f"{navn}\n{fmt_pct(my)}",
+            (mx, my),
+            xytext=(12, 14 if my < 80 else -26),
+            textcoords="offset points",
+            fontsize=9,
+            fontweight="bold",
+            zorder=6,
             arrowprops=dict(arrowstyle="-", color="black", lw=0.8),
             bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="black", lw=0.6, alpha=0.9),
         )
-        handles.append(Line2D([], [], ls="", marker="D", markerfacecolor=OKABE_ITO["orange"],
-                              markeredgecolor="black", markersize=8, label=navn))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="D",
+                markerfacecolor=OKABE_ITO["orange"],
+                markeredgecolor="black",
+                markersize=8,
+                label=navn,
+            )
+        )
 
     if kommunenr and not me_shown:
         why = "ingen med behov" if len(me) and bool((n[me.index] == 0).any()) else "prikket"
-        ax.text(0.02, 0.97, f"{navn}: {why}, ikke vist" if len(me) else f"{kommunenr}: ikke i tabellen",
-                transform=ax.transAxes, ha="left", va="top", fontsize=9, fontweight="bold",
-                bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=OKABE_ITO["orange"], lw=1.5), zorder=6)
+        ax.text(
+            0.02,
+            0.97,
+            f"{navn}: {why}, ikke vist" if len(me) else f"{kommunenr}: ikke i tabellen",
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=9,
+            fontweight="bold",
+            bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=OKABE_ITO["orange"], lw=1.5),
+            zorder=6,
+        )
     if log_x:  # plain numbers on the axis (1, 2, 5, 10, 20, 50, ...), not powers of ten
         ax.set_xscale("log")
         ticks = [t * 10**e for e in range(0, 7) for t in (1, 2, 5) if t * 10**e <= max_n * 1.2]
@@ -181,8 +225,7 @@ def funnel_plot(
     ax.set_xlabel("Antall personer med behov (nevner)" + (", logaritmisk skala" if log_x else ""))
     ax.set_ylabel("Andel med innfridd behov (%)")
     ax.grid(True, color="#DDDDDD", lw=0.6, zorder=0)
-    ax.set_title(title or f"{indicator_title(indikator, short=True)} {aar}: {navn} blant alle kommuner",
-                 fontsize=11)
+    ax.set_title(title or f"{indicator_title(indikator, short=True)} {aar}: {navn} blant alle kommuner", fontsize=11)
     # the legend below the plot, never over the data
     fig.legend(handles=handles, fontsize=8, loc="outside lower center", ncols=3, frameon=False)
     note = []
@@ -205,10 +248,12 @@ def funnel_plot(
         parts.append(
             "Ikke vist: "
             + " og ".join(
-                t for t in (
+                t
+                for t in (
                     f"{_kom(n_hidden)} med prikkede tall" if n_hidden else "",
                     f"{n_zero} uten personer med behov" if n_zero else "",
-                ) if t
+                )
+                if t
             )
             + "."
         )

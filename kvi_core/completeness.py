@@ -19,6 +19,7 @@
 Problems of one kind are summed up in one line per file, indicator and year, with examples.
 Pure functions over DataFrames; only :func:`check_folder` reads files.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,19 @@ from kvi_core.specs import AGE_GROUPS, CATEGORIES
 
 TOTAL = "nevner"
 INNER = AGE_GROUPS[1:]
-NEEDED = ["indikator", "aar", "niva", "region", "maltall", "kategori", "aldersgruppe", "antall", "nevner",
-          "andel", "prikket"]
+NEEDED = [
+    "indikator",
+    "aar",
+    "niva",
+    "region",
+    "maltall",
+    "kategori",
+    "aldersgruppe",
+    "antall",
+    "nevner",
+    "andel",
+    "prikket",
+]
 CELL = ["region", "aldersgruppe", "kategori"]
 EXAMPLES = 3
 
@@ -75,6 +87,7 @@ def require_complete(folder: str | Path) -> None:
 
 # --- reading ------------------------------------------------------------------------------------
 
+
 def _read(path: Path, findings: list[str]) -> pd.DataFrame | None:
     if not path.exists():
         findings.append(f"{path.name}: mangler")
@@ -97,8 +110,14 @@ def _ints(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 # --- one table --------------------------------------------------------------------------------
 
-def check_table(table: pd.DataFrame, regioner: pd.DataFrame, name: str = "indikatorer.csv",
-                group: str = "aar", geo_year: str = "aar") -> tuple[list[str], pd.DataFrame]:
+
+def check_table(
+    table: pd.DataFrame,
+    regioner: pd.DataFrame,
+    name: str = "indikatorer.csv",
+    group: str = "aar",
+    geo_year: str = "aar",
+) -> tuple[list[str], pd.DataFrame]:
     """Findings for one long table (contract §4), and its cells (``indikator``, ``group``, region,
     aldersgruppe, kategori with ``nevner`` as a kategori of its own, ``verdi`` NaN when hidden)
     for further sums. ``group`` is the column that tells tables apart (``aar``, or ``periode``),
@@ -115,8 +134,13 @@ def check_table(table: pd.DataFrame, regioner: pd.DataFrame, name: str = "indika
     t["_antall"], t["_nevner"] = antall, nevner
     for col, bad in (("antall", bad_a), ("nevner", bad_n)):
         if bad.any():
-            findings.append(_line(name, f"verdier i {col} er ikke hele tall ≥ 0 eller tomme",
-                                  t.loc[bad, ["indikator", group, "region", "maltall", col]]))
+            findings.append(
+                _line(
+                    name,
+                    f"verdier i {col} er ikke hele tall ≥ 0 eller tomme",
+                    t.loc[bad, ["indikator", group, "region", "maltall", col]],
+                )
+            )
     prikket = t["prikket"].str.strip().str.lower()
     # a brudd row (tidsserie, three-year table) has no comparable number: empty and not prikket
     brudd = t["brudd"].astype(str).str.strip().str.lower().eq("true") if "brudd" in t.columns else antall.isna() & False
@@ -125,8 +149,13 @@ def check_table(table: pd.DataFrame, regioner: pd.DataFrame, name: str = "indika
     bad_p |= ~brudd & ((prikket == "true") != antall.isna())
     bad_p |= brudd & ((prikket == "true") | antall.notna() | nevner.notna())
     if bad_p.any():
-        findings.append(_line(name, "rader der prikket ikke stemmer med om antall er tomt",
-                              t.loc[bad_p, ["indikator", group, "region", "maltall"]]))
+        findings.append(
+            _line(
+                name,
+                "rader der prikket ikke stemmer med om antall er tomt",
+                t.loc[bad_p, ["indikator", group, "region", "maltall"]],
+            )
+        )
 
     # every implied cell exactly once, and nothing else
     mal = _maltall_frame()
@@ -136,7 +165,9 @@ def check_table(table: pd.DataFrame, regioner: pd.DataFrame, name: str = "indika
     expected = groups.merge(geo.rename(columns={"aar": geo_year}), on=geo_year, how="left")
     no_geo = expected["region"].isna()
     if no_geo.any():
-        findings.append(_line(name, "år uten regioner i regioner.csv", expected.loc[no_geo, [geo_year]].drop_duplicates()))
+        findings.append(
+            _line(name, "år uten regioner i regioner.csv", expected.loc[no_geo, [geo_year]].drop_duplicates())
+        )
         expected = expected[~no_geo]
     expected = expected.merge(mal, how="cross")
     key = ["indikator", group, "niva", "region", "maltall"]
@@ -147,38 +178,57 @@ def check_table(table: pd.DataFrame, regioner: pd.DataFrame, name: str = "indika
     absent = both[both["_merge"] == "left_only"]
     extra = both[both["_merge"] == "right_only"]
     dup = both[(both["_merge"] == "both") & (both["n"] > 1)]
-    for frame, what in ((absent, "celler mangler"), (extra, "rader som geografien ikke gir (region, nivå eller måltall)"),
-                        (dup, "celler står mer enn én gang")):
+    for frame, what in (
+        (absent, "celler mangler"),
+        (extra, "rader som geografien ikke gir (region, nivå eller måltall)"),
+        (dup, "celler står mer enn én gang"),
+    ):
         for (ind, g), part in frame.groupby(["indikator", group], sort=True):
             findings.append(_line(f"{name} {ind} {g}", what, part[["niva", "region", "maltall"]]))
     wrong = t.merge(mal.assign(maltall=mal["maltall"].astype(str)), on="maltall", how="left", suffixes=("", "_m"))
     bad_k = (wrong["kategori"] != wrong["kategori_m"]) | (wrong["aldersgruppe"] != wrong["aldersgruppe_m"])
     bad_k &= wrong["kategori_m"].notna()
     if bad_k.any():
-        findings.append(_line(name, "rader der kategori eller aldersgruppe ikke passer til måltall",
-                              wrong.loc[bad_k, ["indikator", group, "region", "maltall"]]))
+        findings.append(
+            _line(
+                name,
+                "rader der kategori eller aldersgruppe ikke passer til måltall",
+                wrong.loc[bad_k, ["indikator", group, "region", "maltall"]],
+            )
+        )
 
     # nevner the same on the four category rows; andel only where both counts are shown, and right
     gkey = ["indikator", group, "region", "aldersgruppe"]
     nev = t.groupby(gkey, sort=False)["_nevner"].agg(["min", "max", "count", "size"])
     bad_nev = (nev["count"] > 0) & ((nev["min"] != nev["max"]) | (nev["count"] < nev["size"]))
     if bad_nev.any():
-        findings.append(_line(name, "grupper der nevner ikke er lik på kategoriradene",
-                              nev[bad_nev].reset_index()[gkey]))
+        findings.append(
+            _line(name, "grupper der nevner ikke er lik på kategoriradene", nev[bad_nev].reset_index()[gkey])
+        )
     andel = pd.to_numeric(t["andel"].str.strip(), errors="coerce")
     shown_andel = t["andel"].str.strip() != ""
     leak = shown_andel & (antall.isna() | nevner.isna() | (nevner == 0))
     if leak.any():
-        findings.append(_line(name, "andeler vist der antall eller nevner er prikket eller nevner er 0",
-                              t.loc[leak, ["indikator", group, "region", "maltall"]]))
+        findings.append(
+            _line(
+                name,
+                "andeler vist der antall eller nevner er prikket eller nevner er 0",
+                t.loc[leak, ["indikator", group, "region", "maltall"]],
+            )
+        )
     calc = ~antall.isna() & ~nevner.isna() & (nevner > 0) & (antall <= nevner)
     want = pd.Series(np.nan, index=t.index)
     if calc.any():
         want[calc] = share_percent(antall[calc].astype("int64").to_numpy(), nevner[calc].astype("int64").to_numpy())
     bad_andel = calc & ((andel - want).abs() > 0.05) | (calc & ~shown_andel)
     if bad_andel.any():
-        findings.append(_line(name, "andeler som ikke er 100·antall/nevner",
-                              t.loc[bad_andel, ["indikator", group, "region", "maltall", "andel"]]))
+        findings.append(
+            _line(
+                name,
+                "andeler som ikke er 100·antall/nevner",
+                t.loc[bad_andel, ["indikator", group, "region", "maltall", "andel"]],
+            )
+        )
 
     cells = _cells(t, group)
     findings += sum_findings(cells, regioner, group, geo_year, t, name)
@@ -189,8 +239,9 @@ def _cells(t: pd.DataFrame, group: str) -> pd.DataFrame:
     """One row per cell; nevner as kategori ``nevner`` (shown if any category row shows it)."""
     base = ["indikator", group, "region"]
     a = t[base + ["aldersgruppe", "kategori"]].assign(verdi=t["_antall"], _brudd=t["_brudd"])
-    n = t.groupby(base + ["aldersgruppe"], sort=False, as_index=False).agg(verdi=("_nevner", "first"),
-                                                                            _brudd=("_brudd", "any"))
+    n = t.groupby(base + ["aldersgruppe"], sort=False, as_index=False).agg(
+        verdi=("_nevner", "first"), _brudd=("_brudd", "any")
+    )
     n = n.assign(kategori=TOTAL)
     return pd.concat([a, n], ignore_index=True).drop_duplicates(base + ["aldersgruppe", "kategori"])
 
@@ -202,20 +253,24 @@ def contradictions(totals: pd.DataFrame, parts: pd.DataFrame, key: list[str]) ->
     p = parts.assign(_shown=parts["verdi"].fillna(0), _hidden=parts["verdi"].isna().astype(int))
     if "_brudd" not in p.columns:
         p["_brudd"] = False
-    agg = p.groupby(key, sort=False).agg(sum_vist=("_shown", "sum"), skjult=("_hidden", "sum"),
-                                         brudd_del=("_brudd", "any")).reset_index()
+    agg = (
+        p.groupby(key, sort=False)
+        .agg(sum_vist=("_shown", "sum"), skjult=("_hidden", "sum"), brudd_del=("_brudd", "any"))
+        .reset_index()
+    )
     m = totals.merge(agg, on=key, how="inner")
     # a sum with a brudd part (or a brudd total) holds no comparable number to check
     m = m[~m["brudd_del"] & ~(m["_brudd"] if "_brudd" in m.columns else False)]
     shown = m["verdi"].notna()
-    bad = (shown & (m["skjult"] == 0) & (m["verdi"] != m["sum_vist"]))
+    bad = shown & (m["skjult"] == 0) & (m["verdi"] != m["sum_vist"])
     bad |= shown & (m["skjult"] > 0) & (m["verdi"] < m["sum_vist"] + m["skjult"])
     bad |= ~shown & (m["skjult"] == 0) & (m["sum_vist"] < 1)
     return m[bad]
 
 
-def sum_findings(cells: pd.DataFrame, regioner: pd.DataFrame, group: str, geo_year: str, t: pd.DataFrame,
-                 name: str) -> list[str]:
+def sum_findings(
+    cells: pd.DataFrame, regioner: pd.DataFrame, group: str, geo_year: str, t: pd.DataFrame, name: str
+) -> list[str]:
     out: list[str] = []
     base = ["indikator", group]
     # categories -> nevner
@@ -225,16 +280,24 @@ def sum_findings(cells: pd.DataFrame, regioner: pd.DataFrame, group: str, geo_ye
     out += _report(contradictions(totals, parts, k), name, "summer der kategoriene ikke går opp i nevner", k)
     # age groups -> alle
     k = base + ["region", "kategori"]
-    out += _report(contradictions(cells[cells["aldersgruppe"] == "alle"], cells[cells["aldersgruppe"].isin(INNER)], k),
-                   name, "summer der aldersgruppene ikke går opp i alle", k)
+    out += _report(
+        contradictions(cells[cells["aldersgruppe"] == "alle"], cells[cells["aldersgruppe"].isin(INNER)], k),
+        name,
+        "summer der aldersgruppene ikke går opp i alle",
+        k,
+    )
     # units -> kommune (bydeler), fylke, KOSTRA group, land
     years = t[list(dict.fromkeys(base + [geo_year]))].drop_duplicates()
     mem = regioner[regioner["unit"] != regioner["region"]][["aar", "unit", "region"]].rename(columns={"aar": geo_year})
     unit_cells = cells.merge(years, on=base).rename(columns={"region": "unit"})
     parts = unit_cells.merge(mem, on=[geo_year, "unit"])
     k = base + ["region", "aldersgruppe", "kategori"]
-    out += _report(contradictions(cells, parts.drop(columns=["unit"] + ([geo_year] if geo_year != group else [])), k), name,
-                   "summer der enhetene (kommuner/bydeler) ikke går opp i regionen", k)
+    out += _report(
+        contradictions(cells, parts.drop(columns=["unit"] + ([geo_year] if geo_year != group else [])), k),
+        name,
+        "summer der enhetene (kommuner/bydeler) ikke går opp i regionen",
+        k,
+    )
     return out
 
 
@@ -247,8 +310,10 @@ def _report(bad: pd.DataFrame, name: str, what: str, key: list[str]) -> list[str
 
 # --- three-year table --------------------------------------------------------------------------
 
-def check_three_year(t3: pd.DataFrame, annual_cells: pd.DataFrame, regioner: pd.DataFrame,
-                     name: str = "indikatorer_3ar.csv") -> list[str]:
+
+def check_three_year(
+    t3: pd.DataFrame, annual_cells: pd.DataFrame, regioner: pd.DataFrame, name: str = "indikatorer_3ar.csv"
+) -> list[str]:
     if "periode" not in t3.columns:
         return [f"{name}: mangler kolonne(r) periode"]
     findings, cells = check_table(t3, regioner, name, group="periode", geo_year="aar")
@@ -280,6 +345,7 @@ def check_three_year(t3: pd.DataFrame, annual_cells: pd.DataFrame, regioner: pd.
 
 
 # --- variasjon.csv ------------------------------------------------------------------------------
+
 
 def check_variasjon(v: pd.DataFrame, table: pd.DataFrame, name: str = "variasjon.csv") -> list[str]:
     """variasjon.csv shows nothing that the main table hides: its nevner and andel are the published
@@ -314,8 +380,7 @@ def check_tidsserie(ts: pd.DataFrame, table: pd.DataFrame, name: str = "tidsseri
         return [f"{name}: mangler kolonne(r) {', '.join(missing)}"]
     key = ["indikator", "aar", "maltall"]
     src = table[key + ["region", "antall", "nevner", "andel"]].rename(columns={"region": "kilde_region"})
-    m = ts[need].merge(src.astype(str), on=key + ["kilde_region"], how="left", suffixes=("", "_tab"),
-                       indicator=True)
+    m = ts[need].merge(src.astype(str), on=key + ["kilde_region"], how="left", suffixes=("", "_tab"), indicator=True)
     brudd = m["brudd"].astype(str).str.strip().str.lower() == "true"
     out = []
     for col in ("antall", "nevner", "andel"):
@@ -324,23 +389,31 @@ def check_tidsserie(ts: pd.DataFrame, table: pd.DataFrame, name: str = "tidsseri
         differs = (pd.to_numeric(m[col], errors="coerce") - pd.to_numeric(tab, errors="coerce")).abs() > 1e-9
         bad = shown & (brudd | (m["_merge"] == "left_only") | (tab == "") | differs)
         if bad.any():
-            out.append(_line(name, f"verdier i {col} som ikke er de publiserte for året",
-                             m.loc[bad, ["indikator", "aar", "kilde_region", "maltall", col]]))
+            out.append(
+                _line(
+                    name,
+                    f"verdier i {col} som ikke er de publiserte for året",
+                    m.loc[bad, ["indikator", "aar", "kilde_region", "maltall", col]],
+                )
+            )
     return out
 
 
 # --- a folder ------------------------------------------------------------------------------------
 
+
 def check_folder(folder: str | Path) -> list[str]:
     """Every completeness and consistency problem of a publication folder, one line each."""
     folder = Path(folder)
-    findings = [f"{n}: internt materiale (personopplysninger eller uprikkede tall) i publiseringsmappen"
-                for n in forbidden_in_publication(folder)]
+    findings = [
+        f"{n}: internt materiale (personopplysninger eller uprikkede tall) i publiseringsmappen"
+        for n in forbidden_in_publication(folder)
+    ]
     meta_path = folder / "metadata.json"
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if meta.get("prikket") is not True:
-            findings.append("metadata.json: sier ikke at tallene er prikket (\"prikket\": true)")
+            findings.append('metadata.json: sier ikke at tallene er prikket ("prikket": true)')
     except FileNotFoundError:
         findings.append("metadata.json: mangler")
         meta = {}

@@ -27,6 +27,7 @@ need registration, in coverage (innfridd share), and in reporting of receipts; a
 marked as poor reporters (many empty receipt codes with need = 1) or low-coverage, and a few
 register almost no needs at all. Coverage improves mildly over the years.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,20 @@ import pyarrow.parquet as pq
 from kvi_core.geography import bydel_names, classification_year, data_path, kommune_changes, kommuner
 
 COLUMNS = [
-    "aar", "person_id", "kommunenr", "fodselsaar", "kjonn", "bydelsnr",
-    "kode_09", "kode_10", "kode_11", "kode_12", "kode_13", "kode_14", "kode_15", "kode_16",
+    "aar",
+    "person_id",
+    "kommunenr",
+    "fodselsaar",
+    "kjonn",
+    "bydelsnr",
+    "kode_09",
+    "kode_10",
+    "kode_11",
+    "kode_12",
+    "kode_13",
+    "kode_14",
+    "kode_15",
+    "kode_16",
 ]
 NEED_COLUMNS = ("kode_09", "kode_11", "kode_13", "kode_15")
 RECEIVES_COLUMNS = ("kode_10", "kode_12", "kode_14", "kode_16")
@@ -50,8 +63,18 @@ FIRST_DEMO_YEAR = 2020
 
 # National service recipients during the year (kpr_tjenestemottakere_nasjonalt.csv).
 NATIONAL_RECIPIENTS = {
-    2012: 336_864, 2013: 340_093, 2014: 342_216, 2015: 349_419, 2016: 355_635, 2017: 361_471,
-    2018: 364_587, 2019: 364_666, 2020: 371_319, 2021: 379_806, 2022: 390_369, 2023: 397_240,
+    2012: 336_864,
+    2013: 340_093,
+    2014: 342_216,
+    2015: 349_419,
+    2016: 355_635,
+    2017: 361_471,
+    2018: 364_587,
+    2019: 364_666,
+    2020: 371_319,
+    2021: 379_806,
+    2022: 390_369,
+    2023: 397_240,
     2024: 399_263,
 }
 
@@ -70,20 +93,24 @@ CONTINUE_PROB = np.array([0.82, 0.80, 0.80, 0.76, 0.70, 0.60])
 # Probability of need = 1 per indicator (rows: kode_09, 11, 13, 15) and fine band, before the
 # kommune effect. Overall about 3.7 %, 2.3 %, 12.9 % and 8.3 % of recipients; 80-95 % of the
 # needs are in 0-66. Culture/leisure needs are more common than work/education needs.
-NEED_PROB = np.array([
-    [0.12, 0.10, 0.05, 0.006, 0.002, 0.001],   # arbeid/utdanning bistand
-    [0.08, 0.06, 0.03, 0.004, 0.001, 0.001],   # arbeid/utdanning transport
-    [0.35, 0.28, 0.18, 0.06, 0.035, 0.02],     # kultur/fritid bistand
-    [0.22, 0.18, 0.12, 0.04, 0.025, 0.015],    # kultur/fritid transport
-])
+NEED_PROB = np.array(
+    [
+        [0.12, 0.10, 0.05, 0.006, 0.002, 0.001],  # arbeid/utdanning bistand
+        [0.08, 0.06, 0.03, 0.004, 0.001, 0.001],  # arbeid/utdanning transport
+        [0.35, 0.28, 0.18, 0.06, 0.035, 0.02],  # kultur/fritid bistand
+        [0.22, 0.18, 0.12, 0.04, 0.025, 0.015],  # kultur/fritid transport
+    ]
+)
 # When need is not 1: probability that a registered "no" is 9 (ikke relevant) rather than 2 (nei).
-NOT_RELEVANT_SHARE = np.array([
-    [0.55, 0.30, 0.45, 0.85, 0.90, 0.95],
-    [0.55, 0.30, 0.45, 0.85, 0.90, 0.95],
-    [0.25, 0.20, 0.25, 0.40, 0.50, 0.60],
-    [0.25, 0.20, 0.25, 0.40, 0.50, 0.60],
-])
-NEED_EMPTY_MEAN = 0.12      # national share of non-need rows with no need registration
+NOT_RELEVANT_SHARE = np.array(
+    [
+        [0.55, 0.30, 0.45, 0.85, 0.90, 0.95],
+        [0.55, 0.30, 0.45, 0.85, 0.90, 0.95],
+        [0.25, 0.20, 0.25, 0.40, 0.50, 0.60],
+        [0.25, 0.20, 0.25, 0.40, 0.50, 0.60],
+    ]
+)
+NEED_EMPTY_MEAN = 0.12  # national share of non-need rows with no need registration
 
 # Receipt given need = 1, national baseline in the first year (per indicator):
 # share without receipt registration, innfridd share among those registered, and the share of
@@ -92,13 +119,13 @@ UNREPORTED_BASE = np.array([0.14, 0.13, 0.17, 0.18])
 COVERAGE_BASE = np.array([0.80, 0.80, 0.66, 0.72])
 DELVIS_SHARE = np.array([0.60, 0.45, 0.60, 0.50])
 COVERAGE_AGE_EFFECT = np.array([0.25, 0.0, -0.35])  # logit, by coarse age group
-COVERAGE_TREND = 0.06       # logit per year: coverage improves mildly
-UNREPORTED_TREND = -0.05    # logit per year: reporting improves mildly
+COVERAGE_TREND = 0.06  # logit per year: coverage improves mildly
+UNREPORTED_TREND = -0.05  # logit per year: reporting improves mildly
 RECEIVES_WITHOUT_NEED = 0.01  # receipt code present although need != 1 (register noise)
 
 # Kommune random effects (logit scale unless stated).
-SD_RATE = 0.15              # recipients per inhabitant (log scale)
-SD_NEED = 0.30              # need registration practice (log scale)
+SD_RATE = 0.15  # recipients per inhabitant (log scale)
+SD_NEED = 0.30  # need registration practice (log scale)
 SD_NEED_IND = 0.15
 SD_COVERAGE = 0.45
 SD_COVERAGE_IND = 0.25
@@ -107,21 +134,44 @@ SD_BYDEL = 0.25
 SD_UNREPORTED = 0.60
 SD_UNREPORTED_IND = 0.25
 SHARE_POOR_REPORTERS = 0.05  # kommuner with many empty receipt codes (+2.0 logit)
-SHARE_LOW_COVERAGE = 0.05    # kommuner with low coverage (-1.3 logit)
-SHARE_FEW_NEEDS = 0.02       # kommuner that register almost no needs (x 0.1); at least one
+SHARE_LOW_COVERAGE = 0.05  # kommuner with low coverage (-1.3 logit)
+SHARE_FEW_NEEDS = 0.02  # kommuner that register almost no needs (x 0.1); at least one
 
-LATENT_RENEW = 0.25          # share of persons whose latent need/receipt draws are renewed yearly
+LATENT_RENEW = 0.25  # share of persons whose latent need/receipt draws are renewed yearly
 
-BYDEL_MISSING = 0.03         # persons in Oslo/Bergen/Trondheim without bydelsnr
-HARAM_SHARE = 0.14           # share of 1507 Ålesund (2020-2023) living in former Haram (1580)
+BYDEL_MISSING = 0.03  # persons in Oslo/Bergen/Trondheim without bydelsnr
+HARAM_SHARE = 0.14  # share of 1507 Ålesund (2020-2023) living in former Haram (1580)
 # Approximate, rounded bydel populations (thousands), only used as weights for synthetic persons.
 BYDEL_WEIGHTS = {
-    "030101": 63, "030102": 64, "030103": 47, "030104": 40, "030105": 60, "030106": 35,
-    "030107": 51, "030108": 54, "030109": 35, "030110": 28, "030111": 34, "030112": 50,
-    "030113": 52, "030114": 54, "030115": 40, "030116": 1.5, "030117": 1.7,
-    "460101": 14, "460102": 43, "460103": 42, "460104": 31, "460105": 41, "460106": 31,
-    "460107": 41, "460108": 46,
-    "500101": 48, "500102": 50, "500103": 58, "500104": 56,
+    "030101": 63,
+    "030102": 64,
+    "030103": 47,
+    "030104": 40,
+    "030105": 60,
+    "030106": 35,
+    "030107": 51,
+    "030108": 54,
+    "030109": 35,
+    "030110": 28,
+    "030111": 34,
+    "030112": 50,
+    "030113": 52,
+    "030114": 54,
+    "030115": 40,
+    "030116": 1.5,
+    "030117": 1.7,
+    "460101": 14,
+    "460102": 43,
+    "460103": 42,
+    "460104": 31,
+    "460105": 41,
+    "460106": 31,
+    "460107": 41,
+    "460108": 46,
+    "500101": 48,
+    "500102": 50,
+    "500103": 58,
+    "500104": 56,
 }
 
 
@@ -268,11 +318,11 @@ class _Persons:
     def __len__(self) -> int:
         return len(self.a["pid"])
 
-    def take(self, idx: np.ndarray) -> "_Persons":
+    def take(self, idx: np.ndarray) -> _Persons:
         return _Persons(**{k: v[idx] for k, v in self.a.items()})
 
     @staticmethod
-    def concat(a: "_Persons", b: "_Persons") -> "_Persons":
+    def concat(a: _Persons, b: _Persons) -> _Persons:
         return _Persons(**{k: np.concatenate([a.a[k], b.a[k]]) for k in a.a})
 
 
@@ -286,9 +336,9 @@ def _draw_ages(rng: np.random.Generator, band: np.ndarray) -> np.ndarray:
         m = band == b
         ages = np.arange(lo, hi + 1)
         if b == len(BANDS) - 1:
-            w = 0.78 ** (ages - lo)              # 90+: steeply falling
+            w = 0.78 ** (ages - lo)  # 90+: steeply falling
         elif b in (2, 3):
-            w = 1.0 + 0.04 * (ages - lo)         # rising within 50-66 and 67-79
+            w = 1.0 + 0.04 * (ages - lo)  # rising within 50-66 and 67-79
         else:
             w = np.ones(len(ages))
         age[m] = rng.choice(ages, size=int(m.sum()), p=w / w.sum())
@@ -311,13 +361,19 @@ def _entrants(rng: np.random.Generator, world: _World, cell_counts: np.ndarray, 
         bydel[m] = pick
     haram = (kom == world.alesund) & (rng.random(n) < HARAM_SHARE)
     return _Persons(
-        pid=ids.take(n), kom=kom, age=age, kjonn=kjonn, bydel=bydel, haram=haram,
+        pid=ids.take(n),
+        kom=kom,
+        age=age,
+        kjonn=kjonn,
+        bydel=bydel,
+        haram=haram,
         **_latents(rng, n),
     )
 
 
-def _next_population(rng: np.random.Generator, world: _World, prev: _Persons | None, n_target: int,
-                     ids: _IdSource) -> _Persons:
+def _next_population(
+    rng: np.random.Generator, world: _World, prev: _Persons | None, n_target: int, ids: _IdSource
+) -> _Persons:
     nb = len(BANDS)
     target = world.cell_p * n_target
     if prev is None:
@@ -339,8 +395,9 @@ def _next_population(rng: np.random.Generator, world: _World, prev: _Persons | N
     return _Persons.concat(surv, _entrants(rng, world, rng.multinomial(n_new, p), ids))
 
 
-def _codes_for_year(rng: np.random.Generator, world: _World, persons: _Persons, aar: int,
-                    year_noise: np.ndarray) -> dict[str, np.ndarray]:
+def _codes_for_year(
+    rng: np.random.Generator, world: _World, persons: _Persons, aar: int, year_noise: np.ndarray
+) -> dict[str, np.ndarray]:
     """need/receives codes (int8, 0 = empty) for each indicator."""
     a = persons.a
     n = len(persons)
@@ -360,8 +417,9 @@ def _codes_for_year(rng: np.random.Generator, world: _World, persons: _Persons, 
         need = np.where(has_need, 1, np.where(empty, 0, np.where(not_relevant, 9, 2))).astype(np.int8)
 
         p_unrep = _expit(world.unrep_logit[kom, i] + UNREPORTED_TREND * t)
-        p_cov = _expit(world.cov_logit[kom, i] + COVERAGE_AGE_EFFECT[coarse] + bydel_eff
-                       + COVERAGE_TREND * t + year_noise[kom])
+        p_cov = _expit(
+            world.cov_logit[kom, i] + COVERAGE_AGE_EFFECT[coarse] + bydel_eff + COVERAGE_TREND * t + year_noise[kom]
+        )
         unrep = a["u_unrep"][:, i] < p_unrep
         cov = a["u_cov"][:, i] < p_cov
         delvis = a["u_split"][:, i] < world.delvis_share[kom, i]
@@ -452,15 +510,17 @@ def demo_kommune_effects(seed: int = 20241231) -> pd.DataFrame:
     (logit), need multiplier, and the flags poor_reporter, low_coverage, few_needs. They do not
     depend on ``persons_per_year`` or the years."""
     world = _World(np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[0]))
-    return pd.DataFrame({
-        "kommunenr": world.codes,
-        "coverage_effect": world.cov_logit.mean(axis=1) - _logit(COVERAGE_BASE).mean(),
-        "unreported_effect": world.unrep_logit.mean(axis=1) - _logit(UNREPORTED_BASE).mean(),
-        "need_multiplier": (world.need_p[:, :, 1] / NEED_PROB[None, :, 1]).mean(axis=1),
-        "poor_reporter": np.isin(world.codes, world.poor_reporters),
-        "low_coverage": np.isin(world.codes, world.low_coverage),
-        "few_needs": np.isin(world.codes, world.few_needs),
-    })
+    return pd.DataFrame(
+        {
+            "kommunenr": world.codes,
+            "coverage_effect": world.cov_logit.mean(axis=1) - _logit(COVERAGE_BASE).mean(),
+            "unreported_effect": world.unrep_logit.mean(axis=1) - _logit(UNREPORTED_BASE).mean(),
+            "need_multiplier": (world.need_p[:, :, 1] / NEED_PROB[None, :, 1]).mean(axis=1),
+            "poor_reporter": np.isin(world.codes, world.poor_reporters),
+            "low_coverage": np.isin(world.codes, world.low_coverage),
+            "few_needs": np.isin(world.codes, world.few_needs),
+        }
+    )
 
 
 def make_demo_extract(years: list[int], persons_per_year: int = 400_000, seed: int = 20241231) -> pd.DataFrame:
@@ -490,7 +550,8 @@ def write_demo_extract(out: Path, years: list[int], persons_per_year: int = 400_
         with open(out, "wb") as fh:
             fh.write((",".join(table.column_names) + "\n").encode("utf-8"))
             pacsv.write_csv(
-                table, fh,
+                table,
+                fh,
                 write_options=pacsv.WriteOptions(include_header=False, delimiter=",", quoting_style="none"),
             )
     meta = {

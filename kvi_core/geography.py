@@ -3,11 +3,12 @@
 Everything is read from the files in ``kvi_core/data`` (see PROVENANCE.md there), so nothing
 needs the network. Years 2020-2023 use the 2020 classification (KLASS 131), 2024 on the 2024 one.
 """
+
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -37,7 +38,7 @@ def classification_year(aar: int) -> int:
     return 2024 if aar >= 2024 else 2020
 
 
-@lru_cache(maxsize=None)
+@cache
 def _kommuner(version: int) -> pd.DataFrame:
     return pd.read_csv(data_path(f"kommuner_{version}.csv"), dtype=str, encoding="utf-8")
 
@@ -51,7 +52,7 @@ def fylke_region(fylkenr: str) -> str:
     return "EKA" + fylkenr
 
 
-@lru_cache(maxsize=None)
+@cache
 def bydel_names() -> dict[str, str]:
     df = pd.read_csv(data_path("bydeler.csv"), dtype=str, encoding="utf-8")
     return dict(zip(df["bydelsnr"], df["bydel_navn"]))
@@ -63,6 +64,7 @@ def kommune_changes() -> pd.DataFrame:
 
 
 # --- KOSTRA grouping ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class KostraGrouping:
@@ -136,8 +138,11 @@ def read_kostra_grouping(path: str | Path, aar: int) -> KostraGrouping:
         source += f" ({len(inherited)} kommuner i {aar} har gruppen til sitt nye kommunenummer)"
     if missing:
         source += f"; {len(missing)} kommune(r) uten gruppe i filen er ikke med i noen KOSTRA-gruppe"
-        print(f"kvi: advarsel: {path.name} gir ingen KOSTRA-gruppe for {len(missing)} kommune(r) i {aar}, "
-              f"f.eks. {', '.join(missing[:5])}; de er ikke med i noen gruppe", file=sys.stderr)
+        print(
+            f"kvi: advarsel: {path.name} gir ingen KOSTRA-gruppe for {len(missing)} kommune(r) i {aar}, "
+            f"f.eks. {', '.join(missing[:5])}; de er ikke med i noen gruppe",
+            file=sys.stderr,
+        )
     return KostraGrouping(table, official=True, source=source, missing=tuple(missing))
 
 
@@ -175,6 +180,7 @@ def kostra_grouping(aar: int, path: str | Path | None = None) -> KostraGrouping:
 
 
 # --- membership -------------------------------------------------------------------------------
+
 
 def residual_bydel(kommunenr: str) -> str:
     """The published bydel row for persons of a bydel kommune without a bydelsnr."""

@@ -2,6 +2,7 @@
 
 Only ``inner_counts`` sees person rows; everything after it sees counts.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ Every input row ends up either in the validated person table or in the rejection
 row number, column, value and reason; an excluded indicator value is listed too. Unusable input
 (no file, empty, binary, a required column missing) raises KviInputError with one clear line.
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,8 +27,7 @@ OPTIONAL_COLUMNS = ("kjonn", "bydelsnr")
 MIN_AGE, MAX_AGE = 0, 125
 # Identifier columns are always text (leading zeros matter); the rest may arrive as numbers.
 TEXT_COLUMNS = ("person_id", "kommunenr", "bydelsnr")
-SMALL_TYPES = {"aar": pa.int16(), "fodselsaar": pa.int16(), "kjonn": pa.int8(),
-               **{c: pa.int8() for c in CODE_COLUMNS}}
+SMALL_TYPES = {"aar": pa.int16(), "fodselsaar": pa.int16(), "kjonn": pa.int8(), **{c: pa.int8() for c in CODE_COLUMNS}}
 SMALL_PANDAS = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype()}
 TEXT = pd.StringDtype("pyarrow")  # Arrow-backed text: vectorised string kernels, ~50x faster than object
 
@@ -61,6 +61,7 @@ class Extract:
 
 
 # --- reading ----------------------------------------------------------------------------------
+
 
 def _sniff(head: bytes) -> tuple[str, str]:
     """Encoding and separator of a CSV from its first bytes."""
@@ -112,7 +113,7 @@ def read_raw(path: str | Path) -> pd.DataFrame:
     encoding, sep = _sniff(head)
     try:
         table, skipped = _read_typed(path, encoding, sep)
-    except _NotUtf8:
+    except _NotUtf8Error:
         # the first 64 KiB looked like UTF-8 but a later byte is not: a Latin-1 (cp1252) export
         table, skipped = _read_typed(path, "cp1252", sep)
     df = _normalise(table.to_pandas(types_mapper=_text_mapper))
@@ -120,7 +121,7 @@ def read_raw(path: str | Path) -> pd.DataFrame:
     return df
 
 
-class _NotUtf8(Exception):
+class _NotUtf8Error(Exception):
     pass
 
 
@@ -175,7 +176,7 @@ def _read_typed(path: Path, encoding: str, sep: str) -> tuple[pa.Table, list]:
         except pa.ArrowInvalid as exc:
             msg = str(exc)
             if "UTF8" in msg and encoding == "utf-8-sig":
-                raise _NotUtf8() from None
+                raise _NotUtf8Error() from None
             if "straddling" in msg or "straddles" in msg:
                 raise KviInputError(
                     f"kan ikke lese CSV-filen {path}: en rad er lengre enn {read.block_size // (1 << 20)} MB "
@@ -268,6 +269,7 @@ def _format_numbers(v: np.ndarray) -> pd.Series:
 
 # --- validation -------------------------------------------------------------------------------
 
+
 def arrow_of(text: pd.Series) -> pa.ChunkedArray:
     """The Arrow data behind an Arrow-backed text column, without copying."""
     data = getattr(text.array, "_pa_array", None)
@@ -308,10 +310,14 @@ def _duplicated(aar: np.ndarray, pid: pd.Series) -> np.ndarray:
     table = pa.table({"a": pa.array(np.nan_to_num(aar, nan=-1)), "p": arrow_of(pid)})
     order = pc.sort_indices(table, sort_keys=[("a", "ascending"), ("p", "ascending")])
     s = table.take(order)
-    same = pc.and_(
-        pc.equal(s["a"].slice(1), s["a"].slice(0, len(s) - 1)),
-        pc.equal(s["p"].slice(1), s["p"].slice(0, len(s) - 1)),
-    ).to_numpy(zero_copy_only=False).astype(bool)
+    same = (
+        pc.and_(
+            pc.equal(s["a"].slice(1), s["a"].slice(0, len(s) - 1)),
+            pc.equal(s["p"].slice(1), s["p"].slice(0, len(s) - 1)),
+        )
+        .to_numpy(zero_copy_only=False)
+        .astype(bool)
+    )
     dup_sorted = np.zeros(len(s), dtype=bool)
     dup_sorted[1:] |= same
     dup_sorted[:-1] |= same
@@ -381,8 +387,11 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
     reject(f_empty, "fodselsaar", "påkrevd verdi mangler")
     reject(~f_ok, "fodselsaar", "ikke et heltall")
     alder = aar - fodselsaar
-    reject(f_ok & aar_ok & ((alder < MIN_AGE) | (alder > MAX_AGE)), "fodselsaar",
-           f"alder (aar - fodselsaar) utenfor {MIN_AGE}-{MAX_AGE}")
+    reject(
+        f_ok & aar_ok & ((alder < MIN_AGE) | (alder > MAX_AGE)),
+        "fodselsaar",
+        f"alder (aar - fodselsaar) utenfor {MIN_AGE}-{MAX_AGE}",
+    )
 
     # every copy of a person_id that occurs more than once in the same year
     dup = _duplicated(aar, pid_txt) & ~pid_empty
@@ -405,8 +414,18 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
     def note_excluded(mask: np.ndarray, column: str, reason: str) -> None:
         m = mask & keep
         if m.any():
-            rows.append(pd.DataFrame({"rad": rad[m], "person_id": pid_txt[m].to_numpy(dtype=object), "kolonne": column,
-                                      "verdi": _values(raw[column], m), "arsak": reason, "avvist_rad": False}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "rad": rad[m],
+                        "person_id": pid_txt[m].to_numpy(dtype=object),
+                        "kolonne": column,
+                        "verdi": _values(raw[column], m),
+                        "arsak": reason,
+                        "avvist_rad": False,
+                    }
+                )
+            )
 
     persons = {
         "rad": rad,
@@ -417,18 +436,25 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
 
     if "kjonn" in raw.columns:
         kj, _, kj_empty = _as_int(raw["kjonn"])
-        note_excluded(~kj_empty & ~np.isin(kj, [1.0, 2.0]), "kjonn",
-                      "kjønn utenfor kodeverket (1, 2); verdien er ikke brukt, raden er brukt")
+        note_excluded(
+            ~kj_empty & ~np.isin(kj, [1.0, 2.0]),
+            "kjonn",
+            "kjønn utenfor kodeverket (1, 2); verdien er ikke brukt, raden er brukt",
+        )
     bydel = None
     if "bydelsnr" in raw.columns:
         b_txt = raw["bydelsnr"].astype(TEXT).str.strip()
         b_ok = (b_txt.str.fullmatch(r"\d{6}") & (b_txt.str.slice(0, 4) == k4)).to_numpy(dtype=bool, na_value=False)
         b_bad = ~b_ok & (b_txt != "").to_numpy(dtype=bool)
-        note_excluded(b_bad, "bydelsnr",
-                      "bydelsnr er ikke 6 sifre som begynner med kommunenummeret; raden er brukt uten bydel")
+        note_excluded(
+            b_bad, "bydelsnr", "bydelsnr er ikke 6 sifre som begynner med kommunenummeret; raden er brukt uten bydel"
+        )
         if b_ok.any():
-            bydel = pd.Series(pd.arrays.ArrowStringArray(
-                pc.if_else(pa.array(b_ok), arrow_of(b_txt).combine_chunks(), pa.scalar("", pa.string()))))
+            bydel = pd.Series(
+                pd.arrays.ArrowStringArray(
+                    pc.if_else(pa.array(b_ok), arrow_of(b_txt).combine_chunks(), pa.scalar("", pa.string()))
+                )
+            )
     persons["bydelsnr"] = bydel if bydel is not None else pd.Series([""] * n, dtype=TEXT)
 
     excluded: dict[str, np.ndarray] = {}
@@ -441,19 +467,29 @@ def validate(raw: pd.DataFrame, specs: list[IndicatorSpec]) -> Extract:
             num, ok, empty = _as_int(raw[column])
             persons[column] = np.where(ok, num, np.nan).astype("float32")
             bad = ~empty & ~(ok & np.isin(num, [float(v) for v in allowed]))
-            note_excluded(bad, column, f"verdi utenfor kodeverket ({', '.join(allowed)} eller tom); "
-                                       f"raden er utelatt fra indikatoren {spec.id}")
+            note_excluded(
+                bad,
+                column,
+                f"verdi utenfor kodeverket ({', '.join(allowed)} eller tom); "
+                f"raden er utelatt fra indikatoren {spec.id}",
+            )
             ex |= bad
         excluded[spec.id] = ex[keep]
     persons = pd.DataFrame(persons)
 
     if skipped:
-        rows.append(pd.DataFrame({
-            "rad": [r for r, _, _ in skipped], "person_id": [p for _, p, _ in skipped], "kolonne": "",
-            "verdi": [f"{k} felt" for _, _, k in skipped],
-            "arsak": f"raden har feil antall felt (skal ha {len(raw.columns)}); hele raden er avvist",
-            "avvist_rad": True,
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "rad": [r for r, _, _ in skipped],
+                    "person_id": [p for _, p, _ in skipped],
+                    "kolonne": "",
+                    "verdi": [f"{k} felt" for _, _, k in skipped],
+                    "arsak": f"raden har feil antall felt (skal ha {len(raw.columns)}); hele raden er avvist",
+                    "avvist_rad": True,
+                }
+            )
+        )
     rejections = pd.concat(rows, ignore_index=True).sort_values(["rad", "kolonne"], kind="stable")
     return Extract(
         persons=persons if keep.all() else persons[keep].reset_index(drop=True),

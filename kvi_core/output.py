@@ -1,4 +1,5 @@
 """The published long table (DATA_CONTRACT §4) and writing files atomically."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,18 @@ from kvi_core.indicators import TOTAL
 from kvi_core.specs import AGE_GROUPS, CATEGORIES
 
 COLUMNS = [
-    "indikator", "aar", "niva", "region", "region_navn", "maltall", "kategori", "aldersgruppe",
-    "antall", "nevner", "andel", "prikket",
+    "indikator",
+    "aar",
+    "niva",
+    "region",
+    "region_navn",
+    "maltall",
+    "kategori",
+    "aldersgruppe",
+    "antall",
+    "nevner",
+    "andel",
+    "prikket",
 ]
 
 

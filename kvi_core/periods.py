@@ -13,6 +13,7 @@ chosen, by the same elimination and interval rounds as an annual table, until ev
 of every table meets the rule in the linked system (overlapping periods included: 2021-2023
 minus 2020-2022 is 2023 minus 2020).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,8 +32,19 @@ from kvi_core.disclosure.suppression import (
 from kvi_core.specs import AGE_GROUPS, KATEGORIER
 from kvi_core.timeseries import region_map
 
-PERIOD_COLUMNS = ["periode", "aar", "niva", "region", "region_navn", "aldersgruppe", "kategori", "antall",
-                  "hidden", "reason", "brudd"]
+PERIOD_COLUMNS = [
+    "periode",
+    "aar",
+    "niva",
+    "region",
+    "region_navn",
+    "aldersgruppe",
+    "kategori",
+    "antall",
+    "hidden",
+    "reason",
+    "brudd",
+]
 
 
 @dataclass
@@ -70,9 +82,7 @@ def _period_regions(period: tuple[int, int, int], regioner: pd.DataFrame) -> pd.
     return out
 
 
-def suppress_periods(
-    years: dict[int, YearTable], regioner: pd.DataFrame, threshold: int, rule: str
-) -> pd.DataFrame:
+def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, threshold: int, rule: str) -> pd.DataFrame:
     """Every cell of every three-year period (``PERIOD_COLUMNS``), with its pattern chosen jointly
     with the fixed annual patterns. ``attrs["prikking"]`` has the run figures."""
     periods = periods_of(years)
@@ -113,7 +123,9 @@ def suppress_periods(
             for a in AGE_GROUPS:
                 for k in KATEGORIER:
                     if rec.brudd:
-                        period_rows.append((label(p), p[-1], rec.niva, rec.region, rec.region_navn, a, k, None, -1, True))
+                        period_rows.append(
+                            (label(p), p[-1], rec.niva, rec.region, rec.region_navn, a, k, None, -1, True)
+                        )
                         continue
                     parts = [layouts[y].rows(getattr(rec, f"kilde_{y}"), a, k) + base[y] for y in p]
                     rows = np.concatenate(parts)
@@ -126,7 +138,9 @@ def suppress_periods(
                         keys.append((label(p), rec.niva, rec.region, a, k))
                         fixed_cell.append(False)
                         fixed_hidden_cell.append(False)
-                    period_rows.append((label(p), p[-1], rec.niva, rec.region, rec.region_navn, a, k, value, idx, False))
+                    period_rows.append(
+                        (label(p), p[-1], rec.niva, rec.region, rec.region_navn, a, k, value, idx, False)
+                    )
 
     cells_all = pd.DataFrame(keys, columns=["tabell", "niva", "region", "aldersgruppe", "kategori"])
     values = np.array([int(truth_all[r].sum()) for r in row_sets], dtype=np.int64)

@@ -1,4 +1,5 @@
 """``kvi compute``: extract in, the published (suppressed and audited) tables out."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,8 +50,15 @@ def year_geography(persons: pd.DataFrame, aar: int, kostragrupper: Path | None) 
 
 
 def year_cells(
-    persons: pd.DataFrame, pos: np.ndarray, excluded: np.ndarray, geo: YearGeography, spec: IndicatorSpec,
-    suppressed: bool, threshold: int, rule: str = "intervall", keep_inner: list | None = None,
+    persons: pd.DataFrame,
+    pos: np.ndarray,
+    excluded: np.ndarray,
+    geo: YearGeography,
+    spec: IndicatorSpec,
+    suppressed: bool,
+    threshold: int,
+    rule: str = "intervall",
+    keep_inner: list | None = None,
 ) -> pd.DataFrame:
     """All published cells of one indicator and year, suppressed by ``rule`` (DATA_CONTRACT §5) and
     audited against it, unless told not to."""
@@ -122,16 +130,25 @@ def compute(
     if not quiet:
         what = "UPRIKKEDE tall (kun intern kvalitetssikring)" if unsuppressed else "prikkede og kontrollerte tabeller"
         where = intern_dir if unsuppressed else out_dir
-        print(f"kvi: skrev {what} for {len(meta['indikatorer'])} indikatorer, år "
-              f"{', '.join(map(str, meta['aar']))} til {where}; avvist.csv i {intern_dir}", file=sys.stderr)
+        print(
+            f"kvi: skrev {what} for {len(meta['indikatorer'])} indikatorer, år "
+            f"{', '.join(map(str, meta['aar']))} til {where}; avvist.csv i {intern_dir}",
+            file=sys.stderr,
+        )
     return meta
 
 
 _NO_YEAR = "_ingen_brukbare_aar"
 
 
-def outputs(input_path: Path, kostragrupper: str | Path | None, unsuppressed: bool, threshold: int,
-            quiet: bool = True, rule: str = "intervall") -> dict[str, object]:
+def outputs(
+    input_path: Path,
+    kostragrupper: str | Path | None,
+    unsuppressed: bool,
+    threshold: int,
+    quiet: bool = True,
+    rule: str = "intervall",
+) -> dict[str, object]:
     """Every file of one run, by name (:data:`kvi_core.publish.PUBLISHED_FILES` and
     :data:`~kvi_core.publish.INTERNAL_FILES`), as DataFrames and dicts; nothing is written here."""
     specs = load_specs()
@@ -238,18 +255,26 @@ def outputs(input_path: Path, kostragrupper: str | Path | None, unsuppressed: bo
 
 # --- three-year figures and the reason for every hidden cell (contract §8, §6) -----------------
 
+
 def _reasons(cells: pd.DataFrame, indikator: str, aar: int, periode: str) -> pd.DataFrame:
     """One row per hidden cell: why it is hidden (internal: holds the true count)."""
     from kvi_core.specs import maltall
 
     h = cells[cells["hidden"]]
-    return pd.DataFrame({
-        "indikator": indikator, "aar": aar, "periode": periode, "niva": h["niva"].to_numpy(),
-        "region": h["region"].to_numpy(), "aldersgruppe": h["aldersgruppe"].to_numpy(),
-        "kategori": h["kategori"].to_numpy(),
-        "maltall": [maltall(k, a) if k != "nevner" else np.nan for k, a in zip(h["kategori"], h["aldersgruppe"])],
-        "antall": h["antall"].to_numpy(), "arsak": h["reason"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "indikator": indikator,
+            "aar": aar,
+            "periode": periode,
+            "niva": h["niva"].to_numpy(),
+            "region": h["region"].to_numpy(),
+            "aldersgruppe": h["aldersgruppe"].to_numpy(),
+            "kategori": h["kategori"].to_numpy(),
+            "maltall": [maltall(k, a) if k != "nevner" else np.nan for k, a in zip(h["kategori"], h["aldersgruppe"])],
+            "antall": h["antall"].to_numpy(),
+            "arsak": h["reason"].to_numpy(),
+        }
+    )
 
 
 def _reason_summary(begrunnelse: pd.DataFrame) -> dict:
@@ -285,8 +310,12 @@ def _three_year_tables(year_tables, regioner, threshold, rule, specs, quiet):
             reasons.append(_reasons(grp[~grp["brudd"]], spec.id, int(aar), periode))
     table = pd.concat(parts, ignore_index=True)
     order = {s.id: i for i, s in enumerate(specs)}
-    table = table.assign(_i=table["indikator"].map(order)).sort_values(
-        ["_i", "periode"], kind="stable").drop(columns="_i").reset_index(drop=True)
+    table = (
+        table.assign(_i=table["indikator"].map(order))
+        .sort_values(["_i", "periode"], kind="stable")
+        .drop(columns="_i")
+        .reset_index(drop=True)
+    )
     return add_confidence_intervals(table), reasons
 
 

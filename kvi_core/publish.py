@@ -24,6 +24,7 @@ A target folder is replaced whole. A user's own files in it (anything not in the
 into the new generation as hard links, and any the user saved meanwhile are moved back after the
 switch, so none is ever deleted; a folder holding a sub-folder kvi did not make is refused.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -106,6 +107,7 @@ def forbidden_in_publication(folder: Path) -> list[str]:
 
 # --- test hook ---------------------------------------------------------------------------------
 
+
 def fault_point(step: str) -> None:
     """Where a fault-injection test may kill the run (``KVI_FEILTEST_STOPP=<step>``)."""
     if os.environ.get(FAULT_ENV) == step:
@@ -153,8 +155,9 @@ def leftovers(target: Path) -> list[Path]:
     if not target.parent.is_dir():
         return []
     prefix = f".{target.name}"
-    return sorted(p for p in target.parent.iterdir()
-                  if p.name.startswith(prefix + STAGING) or p.name.startswith(prefix + OLD))
+    return sorted(
+        p for p in target.parent.iterdir() if p.name.startswith(prefix + STAGING) or p.name.startswith(prefix + OLD)
+    )
 
 
 def recover(target: Path) -> None:

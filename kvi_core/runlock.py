@@ -7,6 +7,7 @@ who holds it (pid, start time, command), which a second run names when it stops.
 The lock file for a folder ``X`` is ``.X.kvi.lock`` beside it, not inside it: ``kvi compute`` replaces
 its output folder whole (:mod:`kvi_core.publish`), and a lock inside would be swapped away with it.
 """
+
 from __future__ import annotations
 
 import datetime as dt

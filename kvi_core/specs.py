@@ -2,6 +2,7 @@
 
 A new indicator is a new spec file; nothing in the code names an indicator.
 """
+
 from __future__ import annotations
 
 import tomllib

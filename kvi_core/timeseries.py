@@ -13,9 +13,10 @@ empty when there is none or several (``region_map`` lists them all in ``kilder``
 comparable. No new sums are formed and no number is derived: every number is copied from the
 published (suppressed) table of its year.
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -25,13 +26,26 @@ from kvi_core.comparison import add_confidence_intervals, normalise_region
 from kvi_core.geography import LAND, NIVA_ORDER
 
 TIDSSERIE_COLUMNS = [
-    "indikator", "aar", "niva", "region", "region_navn", "maltall", "antall", "nevner", "andel",
-    "prikket", "ki_nedre", "ki_ovre", "kilde_region", "brudd",
+    "indikator",
+    "aar",
+    "niva",
+    "region",
+    "region_navn",
+    "maltall",
+    "antall",
+    "nevner",
+    "andel",
+    "prikket",
+    "ki_nedre",
+    "ki_ovre",
+    "kilde_region",
+    "brudd",
 ]
 NUMBER_COLUMNS = ["antall", "nevner", "andel", "ki_nedre", "ki_ovre"]
 
 
 # --- code normalisation -----------------------------------------------------------------------
+
 
 def _norm_unit(u: str) -> str:
     """Units/codes as text with their leading zeros (a CSV read without dtype=str loses them)."""
@@ -54,7 +68,8 @@ def _atom(unit: str, niva: str) -> str:
 
 # --- kommune code mapping ---------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+
+@cache
 def _change_map(from_version: int, to_version: int) -> dict[str, frozenset[str]]:
     if from_version == to_version:
         return {}
@@ -69,7 +84,7 @@ def _change_map(from_version: int, to_version: int) -> dict[str, frozenset[str]]
     return {k: frozenset(v) for k, v in out.items()}
 
 
-def kommune_image(aar: int, newest: int) -> "callable":
+def kommune_image(aar: int, newest: int) -> callable:
     """A function mapping a kommune (or bydel) code of ``aar`` to the set of codes in ``newest``'s
     classification. Codes not in the change table (bydeler, or a kommune unchanged) map to themselves."""
     cmap = _change_map(geography.classification_year(aar), geography.classification_year(newest))
@@ -83,6 +98,7 @@ def kommune_image(aar: int, newest: int) -> "callable":
 
 
 # --- region mapping ---------------------------------------------------------------------------
+
 
 def _prepare_members(members: pd.DataFrame) -> pd.DataFrame:
     m = members[["aar", "unit", "niva", "region", "region_navn"]].copy()
@@ -157,6 +173,7 @@ def region_map(members: pd.DataFrame, aar: int, newest: int | None = None) -> pd
 
 
 # --- the series -------------------------------------------------------------------------------
+
 
 def _prepare_table(table: pd.DataFrame) -> pd.DataFrame:
     t = table.copy()

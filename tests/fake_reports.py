@@ -2,6 +2,7 @@
 signals, locking, atomic publication) is tested in seconds. Behaviour from the environment:
 ``KVI_FAKE_SLEEP`` seconds per report, ``KVI_FAKE_KILL_AT`` = n: SIGKILL this process at the n-th
 report (1-based, counted over this process)."""
+
 from __future__ import annotations
 
 import json

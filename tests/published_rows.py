@@ -1,4 +1,5 @@
 """Building contract §4 rows by hand for the comparison, time-series and figure tests."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,10 +19,16 @@ def share(k, n):
 def published_row(indikator, aar, niva, region, navn, antall, nevner, maltall=1) -> dict:
     """One contract §4 row; antall/nevner None = hidden."""
     return {
-        "indikator": indikator, "aar": aar, "niva": niva, "region": region,
-        "region_navn": navn, "maltall": maltall,
-        "kategori": CATS[(maltall - 1) // 4], "aldersgruppe": AGES[(maltall - 1) % 4],
-        "antall": antall, "nevner": nevner,
+        "indikator": indikator,
+        "aar": aar,
+        "niva": niva,
+        "region": region,
+        "region_navn": navn,
+        "maltall": maltall,
+        "kategori": CATS[(maltall - 1) // 4],
+        "aldersgruppe": AGES[(maltall - 1) % 4],
+        "antall": antall,
+        "nevner": nevner,
         "andel": share(antall, nevner) if antall is not None and nevner is not None else np.nan,
         "prikket": antall is None,
     }

@@ -1,4 +1,5 @@
 """The disclosure audit: constructed leaks, an independent LP reference, the folder audit and CLI."""
+
 from __future__ import annotations
 
 import io
@@ -13,15 +14,16 @@ from scipy.optimize import linprog
 
 from kvi_core.disclosure.audit_command import audit_directory, print_audit
 from kvi_core.disclosure.intervals import audit_cells
-from kvi_core.output import share_percent
 from kvi_core.errors import KviInputError
 from kvi_core.indicators import aggregate
+from kvi_core.output import share_percent
 from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS
 
 KAT = (*CATEGORIES, "nevner")
 
 
 # --- helpers (small hand-made geographies) -------------------------------------------------------
+
 
 def geo(kommuner: dict[str, tuple[str, str]], bydeler: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """members for {kommunenr: (fylke, kostragruppe)}, optionally with bydeler + a residual unit."""
@@ -33,8 +35,12 @@ def geo(kommuner: dict[str, tuple[str, str]], bydeler: dict[str, list[str]] | No
             units = list(bydeler[k]) + [f"{k}-uten-bydel"]
             rows += [(b, "bydel", b, f"Bydel {b}") for b in bydeler[k]]
         for u in units:
-            rows += [(u, "land", "EAK", "Hele landet"), (u, "fylke", f, f"Fylke {f}"),
-                     (u, "kostragruppe", g, f"Gruppe {g}"), (u, "kommune", k, f"Kommune {k}")]
+            rows += [
+                (u, "land", "EAK", "Hele landet"),
+                (u, "fylke", f, f"Fylke {f}"),
+                (u, "kostragruppe", g, f"Gruppe {g}"),
+                (u, "kommune", k, f"Kommune {k}"),
+            ]
     return pd.DataFrame(rows, columns=["unit", "niva", "region", "region_navn"])
 
 
@@ -43,7 +49,9 @@ def inner_counts(members: pd.DataFrame, counts: dict, default=0) -> pd.DataFrame
     units = sorted(members["unit"].unique())
     rows = [
         (u, a, c, counts.get((u, a, c), default(u, a, c) if callable(default) else default))
-        for u in units for a in INNER_AGE_GROUPS for c in CATEGORIES
+        for u in units
+        for a in INNER_AGE_GROUPS
+        for c in CATEGORIES
     ]
     return pd.DataFrame(rows, columns=["unit", "aldersgruppe", "kategori", "antall"])
 
@@ -102,8 +110,7 @@ def big(u, a, c):
 
 # --- constructed leaks ---------------------------------------------------------------------------
 
-KOM = {"0101": ("EKA01", "EKG01"), "0102": ("EKA01", "EKG01"), "0103": ("EKA01", "EKG02"),
-       "0201": ("EKA02", "EKG02")}
+KOM = {"0101": ("EKA01", "EKG01"), "0102": ("EKA01", "EKG01"), "0103": ("EKA01", "EKG02"), "0201": ("EKA02", "EKG02")}
 
 
 def test_single_hidden_category_under_a_shown_total_is_found_exactly():
@@ -118,13 +125,21 @@ def test_two_hidden_ones_whose_sum_is_two_are_both_pinned():
     # a 2x2 rectangle of small cells in a kommune that is alone in its fylke and group: no cell
     # is a linear combination of shown ones, but row 0-17 gives x + y = 2 with x, y >= 1
     m = geo({"0101": ("EKA01", "EKG01")})
-    small = {("0101", "0-17", "innfridd"): 1, ("0101", "0-17", "delvis"): 1,
-             ("0101", "18-66", "innfridd"): 1, ("0101", "18-66", "delvis"): 2}
+    small = {
+        ("0101", "0-17", "innfridd"): 1,
+        ("0101", "0-17", "delvis"): 1,
+        ("0101", "18-66", "innfridd"): 1,
+        ("0101", "18-66", "delvis"): 2,
+    }
     cells = aggregate(inner_counts(m, small, default=big), m)
     pub = hide_small(cells)
     f = audit_cells(pub, m)
-    assert {("0101", "0-17", "innfridd"), ("0101", "0-17", "delvis"),
-            ("0101", "18-66", "innfridd"), ("0101", "18-66", "delvis")} <= found(f)
+    assert {
+        ("0101", "0-17", "innfridd"),
+        ("0101", "0-17", "delvis"),
+        ("0101", "18-66", "innfridd"),
+        ("0101", "18-66", "delvis"),
+    } <= found(f)
     row = f[(f.region == "0101") & (f.aldersgruppe == "18-66") & (f.kategori == "delvis")]
     assert row.nedre.iloc[0] == row.ovre.iloc[0] == 2
     assert found(f) == reference_pinned(pub, m)
@@ -132,8 +147,12 @@ def test_two_hidden_ones_whose_sum_is_two_are_both_pinned():
 
 def test_rectangle_away_from_the_bound_is_safe():
     m = geo({"0101": ("EKA01", "EKG01")})
-    small = {("0101", "0-17", "innfridd"): 2, ("0101", "0-17", "delvis"): 3,
-             ("0101", "18-66", "innfridd"): 3, ("0101", "18-66", "delvis"): 2}
+    small = {
+        ("0101", "0-17", "innfridd"): 2,
+        ("0101", "0-17", "delvis"): 3,
+        ("0101", "18-66", "innfridd"): 3,
+        ("0101", "18-66", "delvis"): 2,
+    }
     pub = hide_small(aggregate(inner_counts(m, small, default=big), m))
     assert audit_cells(pub, m).empty and reference_pinned(pub, m) == set()
 
@@ -190,6 +209,7 @@ def test_bydel_residual_protects_unless_the_difference_is_one():
 
 # --- property: the audit agrees with an independent LP on small random tables --------------------
 
+
 @st.composite
 def small_tables(draw):
     n = draw(st.integers(1, 3))
@@ -223,6 +243,7 @@ def test_naive_pattern_leaks_are_common():
 
 # --- the folder audit and the CLI ---------------------------------------------------------------
 
+
 def write_folder(path, cells: pd.DataFrame, members: pd.DataFrame, hidden: pd.Series, aar=2024):
     """indikatorer.csv (contract §4 long format, nevner on the category rows) + regioner.csv."""
     c = cells.assign(hidden=hidden.to_numpy())
@@ -230,17 +251,28 @@ def write_folder(path, cells: pd.DataFrame, members: pd.DataFrame, hidden: pd.Se
     rows = c[c.kategori != "nevner"].reset_index(drop=True)
     key = pd.MultiIndex.from_arrays([rows.region, rows.aldersgruppe])
     nev = tot.loc[key]
-    table = pd.DataFrame({
-        "indikator": "test_ind", "aar": aar, "niva": rows.niva, "region": rows.region,
-        "region_navn": rows.region_navn,
-        "maltall": [CATEGORIES.index(k) * 4 + AGE_GROUPS.index(a) + 1 for k, a in zip(rows.kategori, rows.aldersgruppe)],
-        "kategori": rows.kategori, "aldersgruppe": rows.aldersgruppe,
-        "antall": pd.array(np.where(rows.hidden, pd.NA, rows.antall), dtype="Int64"),
-        "nevner": pd.array(np.where(nev.hidden.to_numpy(), pd.NA, nev.antall.to_numpy()), dtype="Int64"),
-        "andel": "", "prikket": rows.hidden,
-    })
+    table = pd.DataFrame(
+        {
+            "indikator": "test_ind",
+            "aar": aar,
+            "niva": rows.niva,
+            "region": rows.region,
+            "region_navn": rows.region_navn,
+            "maltall": [
+                CATEGORIES.index(k) * 4 + AGE_GROUPS.index(a) + 1 for k, a in zip(rows.kategori, rows.aldersgruppe)
+            ],
+            "kategori": rows.kategori,
+            "aldersgruppe": rows.aldersgruppe,
+            "antall": pd.array(np.where(rows.hidden, pd.NA, rows.antall), dtype="Int64"),
+            "nevner": pd.array(np.where(nev.hidden.to_numpy(), pd.NA, nev.antall.to_numpy()), dtype="Int64"),
+            "andel": "",
+            "prikket": rows.hidden,
+        }
+    )
     shown = table["antall"].notna() & table["nevner"].notna() & (table["nevner"] > 0)
-    table.loc[shown, "andel"] = share_percent(table.loc[shown, "antall"].astype(int), table.loc[shown, "nevner"].astype(int))
+    table.loc[shown, "andel"] = share_percent(
+        table.loc[shown, "antall"].astype(int), table.loc[shown, "nevner"].astype(int)
+    )
     path.mkdir(exist_ok=True)
     (path / "metadata.json").write_text('{"prikket": true}', encoding="utf-8")
     table.to_csv(path / "indikatorer.csv", index=False)

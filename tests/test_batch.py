@@ -1,6 +1,7 @@
 """``kvi reports`` as a batch: resume after a kill, signals, one run per folder, published and
 internal material apart. The kernel and the renderer are stand-ins (tests/fake_reports.py); the
 real ones are tested in test_reporting.py."""
+
 from __future__ import annotations
 
 import json
@@ -129,10 +130,19 @@ def test_a_run_or_compute_holding_the_folders_stops_a_second_run(fake, extract, 
     """Another ``kvi reports`` on the folder, or a ``kvi compute`` on its tables or internal folder."""
     out = tmp_path / "rapporter"
     holder = subprocess.Popen(
-        [sys.executable, "-c", ("import sys, time; from kvi_core.runlock import folder_lock\n"
-                                f"with folder_lock({str(tmp_path / held)!r}, 'kvi compute'):\n"
-                                "    print('ok', flush=True); time.sleep(60)")],
-        stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from kvi_core.runlock import folder_lock\n"
+                f"with folder_lock({str(tmp_path / held)!r}, 'kvi compute'):\n"
+                "    print('ok', flush=True); time.sleep(60)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
     try:
         assert holder.stdout.readline().strip() == "ok"
         with pytest.raises(LockedError, match=f"pid {holder.pid}"):
@@ -164,9 +174,14 @@ def test_stable_notebook_drops_timings_temp_paths_and_random_ids():
     from kvi_core.reporting.execute import INJECTED_ID, stable_notebook
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["papermill"] = {"start_time": "t0", "end_time": "t1", "duration": 1.0,
-                                "input_path": "/repo/notebooks/k.ipynb", "output_path": "/out/.arbeid/k-123-ab/k.ipynb",
-                                "parameters": {"kommunenr": "0301"}}
+    nb.metadata["papermill"] = {
+        "start_time": "t0",
+        "end_time": "t1",
+        "duration": 1.0,
+        "input_path": "/repo/notebooks/k.ipynb",
+        "output_path": "/out/.arbeid/k-123-ab/k.ipynb",
+        "parameters": {"kommunenr": "0301"},
+    }
     a = nbformat.v4.new_code_cell("x = 1")
     a.metadata["papermill"] = {"start_time": "t", "duration": 0.1, "status": "completed"}
     a.metadata["execution"] = {"iopub.execute_input": "t"}
@@ -174,8 +189,11 @@ def test_stable_notebook_drops_timings_temp_paths_and_random_ids():
     b.metadata["tags"] = ["injected-parameters"]
     nb.cells = [a, b]
     out = stable_notebook(nb, "k.ipynb", "notebooker/k.ipynb")
-    assert out.metadata["papermill"] == {"input_path": "k.ipynb", "output_path": "notebooker/k.ipynb",
-                                         "parameters": {"kommunenr": "0301"}}
+    assert out.metadata["papermill"] == {
+        "input_path": "k.ipynb",
+        "output_path": "notebooker/k.ipynb",
+        "parameters": {"kommunenr": "0301"},
+    }
     assert out.cells[0].metadata == {"papermill": {"status": "completed"}}
     assert out.cells[1]["id"] == INJECTED_ID
     assert "123" not in nbformat.writes(out) and "t0" not in nbformat.writes(out)
@@ -191,7 +209,9 @@ def test_reports_made_again_are_the_same_bytes(extract, tmp_path):
     assert batch.run_reports(extract, 2024, out, kommuner=["0301"], progress=False) == 0
     shutil.copytree(out / "2024", first)
     assert batch.run_reports(extract, 2024, out, kommuner=["0301"], progress=False, force=True) == 0
-    files = [p.relative_to(first) for p in first.rglob("*") if p.is_file() and p.name not in ("manifest.json", "index.html")]
+    files = [
+        p.relative_to(first) for p in first.rglob("*") if p.is_file() and p.name not in ("manifest.json", "index.html")
+    ]
     assert {p.suffix for p in files} == {".html", ".pdf", ".ipynb"}
     for rel in files:
         assert (first / rel).read_bytes() == (out / "2024" / rel).read_bytes(), rel
@@ -200,7 +220,11 @@ def test_reports_made_again_are_the_same_bytes(extract, tmp_path):
 def test_out_naming_a_file_is_one_line(extract, tmp_path):
     f = tmp_path / "fil"
     f.write_text("x")
-    r = subprocess.run([sys.executable, "-m", "kvi_core", "reports", "--input", str(extract), "--aar", "2024",
-                        "--out", str(f)], capture_output=True, text=True, check=False,
-                       env=dict(os.environ, PYTHONPATH=str(REPO)))
+    r = subprocess.run(
+        [sys.executable, "-m", "kvi_core", "reports", "--input", str(extract), "--aar", "2024", "--out", str(f)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
     assert r.returncode == 2 and "ikke en mappe" in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -1,9 +1,10 @@
 """Bydeler add up exactly to their kommune: a hidden bydel must not be the kommune minus the rest."""
+
 from __future__ import annotations
 
 import pandas as pd
-
 from conftest import row, write_extract
+
 from kvi_core.pipeline import compute
 
 

@@ -1,4 +1,5 @@
 """The ``kvi`` command end to end: exit codes, one-line errors, files written."""
+
 from __future__ import annotations
 
 import subprocess
@@ -23,11 +24,27 @@ def test_unsuppressed_writes_only_the_internal_file(hand_extract, tmp_path):
     assert intern.stat().st_mode & 0o777 == 0o700
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in intern.iterdir())
     t = pd.read_csv(intern / "indikatorer_uprikket.csv", dtype={"region": str})
-    assert list(t.columns[:12]) == ["indikator", "aar", "niva", "region", "region_navn", "maltall", "kategori",
-                                    "aldersgruppe", "antall", "nevner", "andel", "prikket"]
+    assert list(t.columns[:12]) == [
+        "indikator",
+        "aar",
+        "niva",
+        "region",
+        "region_navn",
+        "maltall",
+        "kategori",
+        "aldersgruppe",
+        "antall",
+        "nevner",
+        "andel",
+        "prikket",
+    ]
     assert len(t) == 4 * 16 * (1 + 15 + 16 + 357)
-    assert t.loc[(t["region"] == "0301") & (t["maltall"] == 1) & (t["indikator"] == "arbeid_utdanning_bistand"),
-                 "antall"].item() == 3
+    assert (
+        t.loc[
+            (t["region"] == "0301") & (t["maltall"] == 1) & (t["indikator"] == "arbeid_utdanning_bistand"), "antall"
+        ].item()
+        == 3
+    )
     avvist = pd.read_csv(intern / "avvist.csv")
     assert list(avvist.columns[:5]) == ["rad", "person_id", "kolonne", "verdi", "arsak"]
     assert "demogruppering" in t.loc[t["niva"] == "kostragruppe", "region_navn"].iloc[0]
@@ -92,8 +109,10 @@ def test_official_grouping_file_is_used(hand_extract, tmp_path):
     demo["kostragruppe"] = demo["kostragruppe"].str[3:]  # '01' is accepted as well as 'EKG01'
     demo.to_csv(g, index=False)
     out = tmp_path / "o"
-    assert main(["compute", "--input", str(hand_extract), "--out", str(out), "--kostragrupper", str(g),
-                 "--unsuppressed"]) == 0
+    assert (
+        main(["compute", "--input", str(hand_extract), "--out", str(out), "--kostragrupper", str(g), "--unsuppressed"])
+        == 0
+    )
     t = pd.read_csv(tmp_path / "o-intern" / "indikatorer_uprikket.csv")
     assert not t["region_navn"].str.contains("demogruppering").any()
 

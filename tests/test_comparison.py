@@ -1,4 +1,5 @@
 """Wilson intervals, funnel limits, funnel positions (variasjon.csv) and the barometer signal."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,28 +7,25 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from published_rows import frame, published_row
 from scipy.stats import binom
 from statsmodels.stats.proportion import proportion_confint
 
-from published_rows import frame, published_row
 from kvi_core.comparison import (
     POSITIONS,
     UNCERTAIN_WIDTH,
     VARIASJON_COLUMNS,
     add_confidence_intervals,
-    signal,
     classify,
     funnel_limits,
     funnel_limits_counts,
     land_shares,
     outliers,
     round_half_away,
+    signal,
     variasjon,
     wilson_interval,
 )
-
-
-
 
 
 def row(region, antall, nevner, niva="kommune", navn=None, maltall=1, indikator="ind_a", aar=2024):
@@ -40,6 +38,7 @@ def table(rows) -> pd.DataFrame:
 
 
 # --- rounding and Wilson ------------------------------------------------------------------------
+
 
 def test_round_half_away_from_zero():
     got = round_half_away([0.05, 0.15, 0.25, 2.675, 1.449, -0.05, -2.25, 12.35, np.nan])
@@ -74,10 +73,16 @@ def test_wilson_contains_share_and_stays_in_0_100(kn):
 
 
 def test_add_confidence_intervals_one_decimal_and_empty_where_andel_empty():
-    t = table([
-        row("1101", 3, 17), row("1103", None, 40), row("1106", 0, 0), row("1108", 0, 12),
-        row("1111", 12, 12), row("1112", None, None),
-    ])
+    t = table(
+        [
+            row("1101", 3, 17),
+            row("1103", None, 40),
+            row("1106", 0, 0),
+            row("1108", 0, 12),
+            row("1111", 12, 12),
+            row("1112", None, None),
+        ]
+    )
     out = add_confidence_intervals(t)
     assert list(out.columns[-2:]) == ["ki_nedre", "ki_ovre"]
     slo, shi = proportion_confint([3, 0, 12], [17, 12, 12], method="wilson")
@@ -96,6 +101,7 @@ def test_add_confidence_intervals_one_decimal_and_empty_where_andel_empty():
 
 
 # --- funnel limits ------------------------------------------------------------------------------
+
 
 def test_funnel_limits_hand_worked_p50_n10_95():
     # Bin(10, 0.5): F(1) = 11/1024, F(2) = 56/1024. q = 0.025 -> r = 2,
@@ -178,6 +184,7 @@ def test_method_text_names_the_method():
 
 # --- variasjon -----------------------------------------------------------------------------------
 
+
 def constructed_table() -> pd.DataFrame:
     rows = [
         row("EAK", 600, 1000, niva="land", navn="Hele landet"),
@@ -185,19 +192,19 @@ def constructed_table() -> pd.DataFrame:
         row("EKA15", None, 100, niva="fylke", navn="Møre og Romsdal"),
         row("EKG01", 40, 100, niva="kostragruppe"),
         row("030101", 30, 100, niva="bydel"),
-        row("1101", 60, 100),   # P-values against 60 %: innenfor
-        row("1103", 70, 100),   # P(R >= 70) = 0.0248 -> over_95
-        row("1106", 75, 100),   # P(R >= 75) = 0.0012 -> over_95
-        row("1108", 85, 100),   # P(R >= 85) = 5e-8 -> over_998
-        row("1111", 50, 100),   # P(R <= 50) = 0.0271 -> innenfor
-        row("1112", 48, 100),   # P(R <= 48) = 0.0100 -> under_95
-        row("1114", 40, 100),   # P(R <= 40) = 4e-5 -> under_998
+        row("1101", 60, 100),  # P-values against 60 %: innenfor
+        row("1103", 70, 100),  # P(R >= 70) = 0.0248 -> over_95
+        row("1106", 75, 100),  # P(R >= 75) = 0.0012 -> over_95
+        row("1108", 85, 100),  # P(R >= 85) = 5e-8 -> over_998
+        row("1111", 50, 100),  # P(R <= 50) = 0.0271 -> innenfor
+        row("1112", 48, 100),  # P(R <= 48) = 0.0100 -> under_95
+        row("1114", 40, 100),  # P(R <= 40) = 4e-5 -> under_998
         row("1119", None, 100),  # antall hidden, nevner shown
         row("1120", None, None),  # both hidden
-        row("1121", 0, 0),      # nobody with a need
-        row("1122", 3, 3),      # 100 % of 3: P(R = 3) = 0.216 -> innenfor
+        row("1121", 0, 0),  # nobody with a need
+        row("1122", 3, 3),  # 100 % of 3: P(R = 3) = 0.216 -> innenfor
         row("1101", 7, 100, maltall=5),  # not the main måltall
-        row("1101", 10, 20, aar=2023),   # other year: its own land share (missing here)
+        row("1101", 10, 20, aar=2023),  # other year: its own land share (missing here)
     ]
     return table(rows)
 
@@ -209,8 +216,14 @@ def test_variasjon_positions_on_constructed_data():
     assert set(v24["niva"]) == {"fylke", "kommune"}
     assert "EKG01" not in v24.index and "030101" not in v24.index and "EAK" not in v24.index
     exp = {
-        "1101": "innenfor", "1103": "over_95", "1106": "over_95", "1108": "over_998",
-        "1111": "innenfor", "1112": "under_95", "1114": "under_998", "1122": "innenfor",
+        "1101": "innenfor",
+        "1103": "over_95",
+        "1106": "over_95",
+        "1108": "over_998",
+        "1111": "innenfor",
+        "1112": "under_95",
+        "1114": "under_998",
+        "1122": "innenfor",
         "EKA11": "under_998",  # 450/900 = 50 % with n = 900: P(R <= 450) < 0.001
     }
     for region, pos in exp.items():
@@ -261,8 +274,9 @@ def test_variasjon_csv_writes_empty_cells(tmp_path):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 200), st.integers(0, 200), st.booleans(), st.booleans()),
-                min_size=1, max_size=25))
+@given(
+    st.lists(st.tuples(st.integers(0, 200), st.integers(0, 200), st.booleans(), st.booleans()), min_size=1, max_size=25)
+)
 def test_variasjon_positions_use_only_published_cells(cells):
     rows = [row("EAK", 1200, 2000, niva="land")]
     for i, (a, b, hide_k, hide_n) in enumerate(cells):

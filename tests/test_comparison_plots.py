@@ -1,4 +1,5 @@
 """The funnel plot: it builds, says what it shows, and never draws a hidden number."""
+
 from __future__ import annotations
 
 import io
@@ -7,14 +8,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
-
 from published_rows import frame, published_row
+
 from kvi_core import geography
 from kvi_core.comparison import add_confidence_intervals, variasjon
 from kvi_core.comparison_plots import funnel_plot
-
-
-
 
 
 def row(aar, niva, region, antall, nevner, navn=None, maltall=1, indikator="arbeid_utdanning_bistand"):

@@ -1,4 +1,5 @@
 """The completeness check finds every way a publication folder can be cut, mixed or inconsistent."""
+
 from __future__ import annotations
 
 import json
@@ -136,11 +137,30 @@ def test_variasjon_showing_a_hidden_nevner_is_found(pub):
 def test_tidsserie_forms_no_new_numbers():
     from kvi_core.completeness import check_tidsserie
 
-    table = pd.DataFrame({"indikator": "i", "aar": "2023", "maltall": "1", "region": ["3001", "0301"],
-                          "antall": ["7", ""], "nevner": ["10", ""], "andel": ["70.0", ""]})
-    ts = pd.DataFrame({"indikator": "i", "aar": "2023", "maltall": "1", "region": ["3101", "0301"],
-                       "kilde_region": ["3001", "0301"], "antall": ["7", ""], "nevner": ["10", ""],
-                       "andel": ["70.0", ""], "brudd": "false"})
+    table = pd.DataFrame(
+        {
+            "indikator": "i",
+            "aar": "2023",
+            "maltall": "1",
+            "region": ["3001", "0301"],
+            "antall": ["7", ""],
+            "nevner": ["10", ""],
+            "andel": ["70.0", ""],
+        }
+    )
+    ts = pd.DataFrame(
+        {
+            "indikator": "i",
+            "aar": "2023",
+            "maltall": "1",
+            "region": ["3101", "0301"],
+            "kilde_region": ["3001", "0301"],
+            "antall": ["7", ""],
+            "nevner": ["10", ""],
+            "andel": ["70.0", ""],
+            "brudd": "false",
+        }
+    )
     assert check_tidsserie(ts, table) == []
     ts.loc[1, "antall"] = "3"  # a number the annual table hides
     assert any("antall" in x for x in check_tidsserie(ts, table))

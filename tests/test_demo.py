@@ -1,4 +1,5 @@
 """The synthetic demo extract (kvi_core/demo.py): format of docs/DATA_CONTRACT.md §1 and realism."""
+
 from __future__ import annotations
 
 import json
@@ -26,10 +27,26 @@ def _age(df: pd.DataFrame) -> pd.Series:
 
 
 def test_columns_and_dtypes(df):
-    assert list(df.columns) == COLUMNS == [
-        "aar", "person_id", "kommunenr", "fodselsaar", "kjonn", "bydelsnr",
-        "kode_09", "kode_10", "kode_11", "kode_12", "kode_13", "kode_14", "kode_15", "kode_16",
-    ]
+    assert (
+        list(df.columns)
+        == COLUMNS
+        == [
+            "aar",
+            "person_id",
+            "kommunenr",
+            "fodselsaar",
+            "kjonn",
+            "bydelsnr",
+            "kode_09",
+            "kode_10",
+            "kode_11",
+            "kode_12",
+            "kode_13",
+            "kode_14",
+            "kode_15",
+            "kode_16",
+        ]
+    )
     for c in ("aar", "fodselsaar", "kjonn"):
         assert pd.api.types.is_integer_dtype(df[c]) and not df[c].isna().any(), c
     for c in ("person_id", "kommunenr"):
@@ -81,8 +98,13 @@ def test_written_csv_is_byte_identical_and_clean(tmp_path, capsys):
     assert back["kommunenr"].str.fullmatch(r"\d{4}").all()
     assert set(back["kode_10"]) <= {"", "1", "2", "3"}
     meta = json.loads((tmp_path / "a.csv.metadata.json").read_text(encoding="utf-8"))
-    assert meta == {"syntetisk": True, "generator": "kvi demo-data", "seed": 3, "years": [2023, 2024],
-                    "persons_per_year": 3_000}
+    assert meta == {
+        "syntetisk": True,
+        "generator": "kvi demo-data",
+        "seed": 3,
+        "years": [2023, 2024],
+        "persons_per_year": 3_000,
+    }
 
 
 def test_parquet_output(tmp_path):
@@ -153,9 +175,11 @@ def test_need_prevalence_and_concentration(df):
         assert 0.01 < p < 0.2, (c, p)
         need = df[c] == 1
         assert (age[need] <= 66).mean() > 0.7, c  # concentrated in 0-66 ...
-        assert (age[need] >= 67).any(), c          # ... but some 67+
-        assert (df.loc[need & (age <= 66)].shape[0] / (age <= 66).sum()
-                > 4 * df.loc[need & (age >= 67)].shape[0] / (age >= 67).sum())
+        assert (age[need] >= 67).any(), c  # ... but some 67+
+        assert (
+            df.loc[need & (age <= 66)].shape[0] / (age <= 66).sum()
+            > 4 * df.loc[need & (age >= 67)].shape[0] / (age >= 67).sum()
+        )
     assert prev["kode_13"] > prev["kode_09"] and prev["kode_15"] > prev["kode_11"]
     for n, r in zip(NEED, RECEIVES):
         assert df.loc[df[n] != 1, r].isna().mean() > 0.95
@@ -172,8 +196,9 @@ def test_between_kommune_variation(df):
     dispersion = ((x["k"] - x["n"] * p) ** 2 / (x["n"] * p * (1 - p))).sum() / (len(x) - 1)
     assert dispersion > 1.5  # binomial variation alone gives about 1
     # some kommuner report receipts poorly (all years and indicators pooled)
-    rec = pd.concat([df.loc[df[n] == 1, ["kommunenr", r]].set_axis(["kommunenr", "r"], axis=1)
-                     for n, r in zip(NEED, RECEIVES)])
+    rec = pd.concat(
+        [df.loc[df[n] == 1, ["kommunenr", r]].set_axis(["kommunenr", "r"], axis=1) for n, r in zip(NEED, RECEIVES)]
+    )
     unrep = rec.groupby("kommunenr")["r"].agg(n="size", u=lambda s: s.isna().mean())
     national = rec["r"].isna().mean()
     assert (unrep.loc[unrep["n"] >= 30, "u"] > max(0.45, 2.5 * national)).any()
@@ -189,14 +214,14 @@ def test_small_counts_exist(df):
 
 def test_coverage_trend(df):
     innf = []
-    for aar, g in df.groupby("aar"):
+    for _aar, g in df.groupby("aar"):
         rec = pd.concat([g.loc[g[n] == 1, r] for n, r in zip(NEED, RECEIVES)])
         innf.append((rec.dropna() == 1).mean())
     assert innf[-1] > innf[0]
 
 
 def test_bad_years():
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError):
         make_demo_extract([2019], persons_per_year=100)
     with pytest.raises(ValueError):
         make_demo_extract([], persons_per_year=100)
@@ -208,7 +233,8 @@ def test_kommune_effects_are_documented_and_visible(df):
     assert eff["low_coverage"].any()
     # low-coverage kommuner really have a lower innfridd share than the others (2020 codes)
     g = df[(df["aar"] < 2024)]
-    rec = pd.concat([g.loc[g[n] == 1, ["kommunenr", r]].set_axis(["kommunenr", "r"], axis=1)
-                     for n, r in zip(NEED, RECEIVES)]).dropna()
+    rec = pd.concat(
+        [g.loc[g[n] == 1, ["kommunenr", r]].set_axis(["kommunenr", "r"], axis=1) for n, r in zip(NEED, RECEIVES)]
+    ).dropna()
     low = rec["kommunenr"].isin(eff.loc[eff["low_coverage"], "kommunenr"])
     assert (rec.loc[low, "r"] == 1).mean() < (rec.loc[~low, "r"] == 1).mean() - 0.1

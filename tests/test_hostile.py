@@ -1,5 +1,6 @@
 """Hostile input: number formats, formulas, markup, paths, NUL, long lines, encodings, broken files.
 Every case either runs with the bad values listed in avvist.csv, or ends with one line and exit 2."""
+
 from __future__ import annotations
 
 import errno
@@ -49,9 +50,13 @@ def test_code_values_outside_the_contract_forms_are_listed(tmp_path, capsys, sep
 
 
 def test_formulas_are_neutralised_in_every_csv(tmp_path, capsys):
-    rows = [row('=HYPERLINK("http://x","y")', "0301", "1980", "1", "1"), row("+cmd|' /C calc'!A0", "9999", "1980"),
-            row("@SUM(1+1)", "0301", "1980", "=1+1", "1"), row("-2+3", "0301", "1980", "\t=1", "1"),
-            row("p-1", "0301", "1980", "-1", "1")]
+    rows = [
+        row('=HYPERLINK("http://x","y")', "0301", "1980", "1", "1"),
+        row("+cmd|' /C calc'!A0", "9999", "1980"),
+        row("@SUM(1+1)", "0301", "1980", "=1+1", "1"),
+        row("-2+3", "0301", "1980", "\t=1", "1"),
+        row("p-1", "0301", "1980", "-1", "1"),
+    ]
     code, _ = compute(write_extract(HAND_ROWS + rows, tmp_path / "x.csv"), tmp_path / "o", capsys)
     assert code == 0
     raw = (publish.default_intern(tmp_path / "o") / "avvist.csv").read_text(encoding="utf-8")
@@ -69,8 +74,11 @@ def test_neutralise_keeps_numbers_and_plain_text():
 
 
 def test_markup_paths_and_nul_stay_out_of_the_publication(tmp_path, capsys):
-    rows = [row("<script>alert(1)</script>", "0301", "1980", "1", "<b>1</b>"),
-            row("../../etc/passwd", "0301", "1980", "1", "1"), row("nul\x00id", "0301", "1980", "1\x00", "1")]
+    rows = [
+        row("<script>alert(1)</script>", "0301", "1980", "1", "<b>1</b>"),
+        row("../../etc/passwd", "0301", "1980", "1", "1"),
+        row("nul\x00id", "0301", "1980", "1\x00", "1"),
+    ]
     path = tmp_path / "x.csv"
     lines = [",".join(HEADER)] + [",".join(str(r[h]) for h in HEADER) for r in HAND_ROWS + rows]
     path.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
@@ -86,15 +94,22 @@ def test_markup_paths_and_nul_stay_out_of_the_publication(tmp_path, capsys):
     "make,message",
     [
         (lambda p: write_extract(HAND_ROWS, p, encoding="utf-16"), "UTF-16"),
-        (lambda p: p.write_bytes(pd.DataFrame(HAND_ROWS, columns=HEADER).to_csv(index=False).encode("utf-16-le")),
-         "UTF-16"),
+        (
+            lambda p: p.write_bytes(pd.DataFrame(HAND_ROWS, columns=HEADER).to_csv(index=False).encode("utf-16-le")),
+            "UTF-16",
+        ),
         (lambda p: write_extract(HAND_ROWS, p, encoding="utf-32"), "UTF-32"),
-        (lambda p: p.write_text(",".join(HEADER + ["kode_09"]) + "\n" + ",".join(["2024", "a", "0301", "1980"]
-                                                                            + [""] * 11) + "\n"), "mer enn én gang"),
-        (lambda p: p.write_text(",".join(HEADER) + "\n2024," + "x" * (3 << 20) + ",0301,1980,1,,,,,,,,,\n"),
-         "lengre enn"),
-        (lambda p: p.write_text(",".join(HEADER) + '\n2024,"open,0301,1980,1,,,,,,,,,\n' + "2024,b,0301\n" * 5),
-         ""),
+        (
+            lambda p: p.write_text(
+                ",".join(HEADER + ["kode_09"]) + "\n" + ",".join(["2024", "a", "0301", "1980"] + [""] * 11) + "\n"
+            ),
+            "mer enn én gang",
+        ),
+        (
+            lambda p: p.write_text(",".join(HEADER) + "\n2024," + "x" * (3 << 20) + ",0301,1980,1,,,,,,,,,\n"),
+            "lengre enn",
+        ),
+        (lambda p: p.write_text(",".join(HEADER) + '\n2024,"open,0301,1980,1,,,,,,,,,\n' + "2024,b,0301\n" * 5), ""),
         (lambda p: p.write_bytes(b"\x00" * 100), "ikke en tekstfil"),
     ],
     ids=["utf16-bom", "utf16-nobom", "utf32", "dup-column", "long-line", "open-quote", "binary"],
@@ -123,6 +138,7 @@ def test_latin1_semicolon_extract_is_read(tmp_path, capsys):
 
 # --- environment problems ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("err", [errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT])
 def test_write_errors_are_one_line(tmp_path, capsys, monkeypatch, err):
     def boom(*a, **k):
@@ -150,9 +166,12 @@ def test_ctrl_c_is_one_line(tmp_path):
     """SIGINT during compute: one line, exit 130, nothing half-written."""
     rows = [row(f"p{i}", "0301", "1980", "1", "1") for i in range(20000)]
     path = write_extract(rows, tmp_path / "x.csv")
-    p = subprocess.Popen([sys.executable, "-m", "kvi_core", "compute", "--input", str(path), "--out",
-                          str(tmp_path / "o")], stderr=subprocess.PIPE, text=True,
-                         env=dict(os.environ, PYTHONPATH=str(REPO)))
+    p = subprocess.Popen(
+        [sys.executable, "-m", "kvi_core", "compute", "--input", str(path), "--out", str(tmp_path / "o")],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
     first = p.stderr.readline()  # "kvi: N rader lest ...": the run is inside kvi's own code now
     p.send_signal(2)
     err = first + p.communicate(timeout=120)[1]

@@ -1,4 +1,5 @@
 """The indicator arithmetic on hand-computed data, and its invariants on random data."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kvi_core import geography
-from kvi_core.indicators import aggregate, age_group_index, inner_counts, unit_positions
+from kvi_core.indicators import age_group_index, aggregate, inner_counts, unit_positions
 from kvi_core.intake import read_extract
 from kvi_core.output import long_table, share_percent
 from kvi_core.pipeline import year_geography
@@ -27,10 +28,22 @@ def hand_table(path, indikator="arbeid_utdanning_bistand"):
 def test_hand_computed_oslo(hand_extract):
     t = hand_table(hand_extract)
     expected = {  # maltall: (antall, nevner)
-        1: (3, 6), 2: (1, 2), 3: (1, 3), 4: (1, 1),
-        5: (1, 6), 6: (1, 2), 7: (0, 3), 8: (0, 1),
-        9: (1, 6), 10: (0, 2), 11: (1, 3), 12: (0, 1),
-        13: (1, 6), 14: (0, 2), 15: (1, 3), 16: (0, 1),
+        1: (3, 6),
+        2: (1, 2),
+        3: (1, 3),
+        4: (1, 1),
+        5: (1, 6),
+        6: (1, 2),
+        7: (0, 3),
+        8: (0, 1),
+        9: (1, 6),
+        10: (0, 2),
+        11: (1, 3),
+        12: (0, 1),
+        13: (1, 6),
+        14: (0, 2),
+        15: (1, 3),
+        16: (0, 1),
     }
     for region in ("0301", "EKA03", "EAK"):
         for m, (k, n) in expected.items():
@@ -77,12 +90,14 @@ def test_invariants_on_random_counts(seed, small):
     units = list(pd.unique(members["unit"]))
     counts = rng.poisson(3, size=len(units) * 12)
     counts[:12] = small
-    inner = pd.DataFrame({
-        "unit": np.repeat(units, 12),
-        "aldersgruppe": np.tile(np.repeat(INNER_AGE_GROUPS, 4), len(units)),
-        "kategori": np.tile(CATEGORIES, len(units) * 3),
-        "antall": counts,
-    })
+    inner = pd.DataFrame(
+        {
+            "unit": np.repeat(units, 12),
+            "aldersgruppe": np.tile(np.repeat(INNER_AGE_GROUPS, 4), len(units)),
+            "kategori": np.tile(CATEGORIES, len(units) * 3),
+            "antall": counts,
+        }
+    )
     cells = aggregate(inner, members).set_index(["niva", "region", "aldersgruppe", "kategori"])["antall"]
     c = cells.unstack("kategori")
     assert (c[list(CATEGORIES)].sum(axis=1) == c["nevner"]).all()
@@ -92,8 +107,10 @@ def test_invariants_on_random_counts(seed, small):
     total = kom.groupby(level=["aldersgruppe", "kategori"]).sum()
     land = cells.xs(("land", "EAK"), level=["niva", "region"])
     assert (land.sort_index() == total.sort_index()).all()
-    for niva, key in (("fylke", lambda k: "EKA" + k[:2]),
-                      ("kostragruppe", dict(zip(grouping.table["kommunenr"], grouping.table["kostragruppe"])).get)):
+    for niva, key in (
+        ("fylke", lambda k: "EKA" + k[:2]),
+        ("kostragruppe", dict(zip(grouping.table["kommunenr"], grouping.table["kostragruppe"])).get),
+    ):
         k = kom.reset_index()
         k["region"] = k["region"].map(key)
         summed = k.groupby(["region", "aldersgruppe", "kategori"])["antall"].sum()

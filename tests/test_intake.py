@@ -1,10 +1,11 @@
 """Intake: reading every accepted file form, and rejecting/excluding exactly as the contract says."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from conftest import HAND_ROWS, HEADER, row, write_extract
+
 from kvi_core.errors import KviInputError
 from kvi_core.intake import read_extract, read_raw
 from kvi_core.specs import load_specs
@@ -19,11 +20,20 @@ def test_rejections_and_exclusions_are_listed_with_reasons(hand_extract):
     # header = row 0, so p12's copies are rows 12 and 13
     assert sorted(whole["rad"]) == [12, 13, 14, 15, 16, 17]
     by_row = dict(zip(whole["rad"], whole["kolonne"]))
-    assert by_row == {12: "person_id", 13: "person_id", 14: "kommunenr", 15: "fodselsaar",
-                      16: "person_id", 17: "fodselsaar"}
+    assert by_row == {
+        12: "person_id",
+        13: "person_id",
+        14: "kommunenr",
+        15: "fodselsaar",
+        16: "person_id",
+        17: "fodselsaar",
+    }
     assert "flere ganger" in whole.loc[whole["rad"] == 12, "arsak"].item()
     partial = rej[~rej["avvist_rad"]]
-    assert set(zip(partial["rad"], partial["kolonne"], partial["verdi"])) == {(10, "kode_10", "4"), (11, "kode_10", "1.5")}
+    assert set(zip(partial["rad"], partial["kolonne"], partial["verdi"])) == {
+        (10, "kode_10", "4"),
+        (11, "kode_10", "1.5"),
+    }
     assert all("arbeid_utdanning_bistand" in a for a in partial["arsak"])
 
 
@@ -36,7 +46,7 @@ def test_every_row_is_accounted_for(hand_extract):
 
 def test_short_kommunenr_is_padded(hand_extract):
     ex = read_extract(hand_extract, SPECS)
-    assert ex.persons.loc[ex.persons["rad"] == 9, "kommunenr"].item() == "0301"  # p9 wrote '301' 
+    assert ex.persons.loc[ex.persons["rad"] == 9, "kommunenr"].item() == "0301"  # p9 wrote '301'
 
 
 def test_exclusion_applies_to_one_indicator_only(hand_extract):
@@ -75,7 +85,7 @@ def test_parquet_reads_like_csv(tmp_path, hand_extract):
         (None, "finner ikke"),
         (b"", "tom"),
         (b"\x00\x01\x02binary\x00", "ikke en tekstfil"),
-        ("aar,person_id,kommunenr\n2024,a,0301\n".encode(), "mangler påkrevd"),
+        (b"aar,person_id,kommunenr\n2024,a,0301\n", "mangler påkrevd"),
     ],
 )
 def test_unusable_input_raises_one_clear_error(tmp_path, content, message):
@@ -87,8 +97,12 @@ def test_unusable_input_raises_one_clear_error(tmp_path, content, message):
 
 
 def test_row_level_faults_never_stop_the_run(tmp_path):
-    rows = [row("a", "03O1", "1990", "1", "1"), row("b", "0301", "19x0", "1", "1"),
-            row("c", "0301", "1990", "1.5", "1"), row("d", "0301", "1990", "1", "1", aar="")]
+    rows = [
+        row("a", "03O1", "1990", "1", "1"),
+        row("b", "0301", "19x0", "1", "1"),
+        row("c", "0301", "1990", "1.5", "1"),
+        row("d", "0301", "1990", "1", "1", aar=""),
+    ]
     ex = read_extract(write_extract(rows, tmp_path / "x.csv"), SPECS)
     assert len(ex.persons) == 1  # only c is used (and excluded from one indicator)
     assert set(ex.rejections["rad"]) == {1, 2, 3, 4}
@@ -102,8 +116,11 @@ def test_bydel_not_matching_kommune_is_dropped_not_the_row(tmp_path):
 
 
 def test_year_decides_the_geography(tmp_path):
-    rows = [row("a", "3001", "1990", "1", "1", aar="2023"), row("a", "3001", "1990", "1", "1", aar="2024"),
-            row("b", "3101", "1990", "1", "1", aar="2024")]
+    rows = [
+        row("a", "3001", "1990", "1", "1", aar="2023"),
+        row("a", "3001", "1990", "1", "1", aar="2024"),
+        row("b", "3101", "1990", "1", "1", aar="2024"),
+    ]
     ex = read_extract(write_extract(rows, tmp_path / "x.csv"), SPECS)
     assert list(ex.persons["rad"]) == [1, 3]  # the same id in two years is fine; 3001 is gone in 2024
     assert ex.rejections["arsak"].str.contains("ukjent kommunenummer").all()

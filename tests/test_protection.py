@@ -1,5 +1,6 @@
 """Rule ``intervall`` (contract §5 v2) against rule ``eksakt``, checked by an independent LP attacker
 (scipy's linprog, written here), and the three-year tables linked with the annual ones."""
+
 from __future__ import annotations
 
 import math
@@ -15,8 +16,13 @@ from kvi_core.disclosure.suppression import suppress
 from kvi_core.periods import YearTable, periods_of, suppress_periods
 from kvi_core.specs import CATEGORIES, INNER_AGE_GROUPS
 
-KOM = {"0101": ("EKA01", "EKG01"), "0102": ("EKA01", "EKG01"), "0103": ("EKA01", "EKG02"),
-       "0201": ("EKA02", "EKG02"), "0202": ("EKA02", "EKG01")}
+KOM = {
+    "0101": ("EKA01", "EKG01"),
+    "0102": ("EKA01", "EKG01"),
+    "0103": ("EKA01", "EKG02"),
+    "0201": ("EKA02", "EKG02"),
+    "0202": ("EKA02", "EKG01"),
+}
 
 
 def lp_intervals(cells: pd.DataFrame, members: pd.DataFrame) -> dict[tuple, tuple[float, float]]:
@@ -43,10 +49,12 @@ def lp_intervals(cells: pd.DataFrame, members: pd.DataFrame) -> dict[tuple, tupl
     hid = [row(*k) for k, s in zip(keys, shown) if not s]
     out = {}
     for k, obj in zip([k for k, s in zip(keys, shown) if not s], hid):
-        lo = linprog(obj, A_ub=-np.array(hid), b_ub=-np.ones(len(hid)), A_eq=a_eq, b_eq=b_eq, bounds=(0, 1e4),
-                     method="highs")
-        hi = linprog(-obj, A_ub=-np.array(hid), b_ub=-np.ones(len(hid)), A_eq=a_eq, b_eq=b_eq, bounds=(0, 1e4),
-                     method="highs")
+        lo = linprog(
+            obj, A_ub=-np.array(hid), b_ub=-np.ones(len(hid)), A_eq=a_eq, b_eq=b_eq, bounds=(0, 1e4), method="highs"
+        )
+        hi = linprog(
+            -obj, A_ub=-np.array(hid), b_ub=-np.ones(len(hid)), A_eq=a_eq, b_eq=b_eq, bounds=(0, 1e4), method="highs"
+        )
         assert lo.status == 0 and hi.status == 0
         out[k] = (lo.fun, -hi.fun)
     return out
@@ -103,6 +111,7 @@ def test_intervall_holds_for_an_independent_lp_attacker(seed):
 
 # --- three-year figures -------------------------------------------------------------------------
 
+
 def _years(counts_by_year: dict[int, dict], rule: str = "intervall"):
     m = geo(KOM)
     tables, regioner = {}, []
@@ -123,8 +132,11 @@ def test_one_hidden_year_beside_two_shown_keeps_the_period_cell_hidden():
     """A cell hidden in 2022 only: the period 2021-2023 minus the two shown years would reveal it."""
     small = {("0101", "18-66", "delvis"): 2}
     tables, regioner = _years({2021: {}, 2022: small, 2023: {}})
-    assert tables[2022].cells.query("region == '0101' and aldersgruppe == '18-66' and kategori == 'delvis'")[
-        "hidden"].all()
+    assert (
+        tables[2022]
+        .cells.query("region == '0101' and aldersgruppe == '18-66' and kategori == 'delvis'")["hidden"]
+        .all()
+    )
     per = suppress_periods(tables, regioner, 5, "intervall")
     cell = per.query("region == '0101' and aldersgruppe == '18-66' and kategori == 'delvis'")
     assert cell["hidden"].all()
@@ -142,14 +154,16 @@ def test_period_pools_small_counts_into_a_shown_headline():
     tables, regioner = _years({2021: small, 2022: small, 2023: small})
     per = suppress_periods(tables, regioner, 5, "intervall")
     kom = per[(per["region"] == "0103")]
-    assert (kom["antall"] == 6 * np.where(kom["kategori"] == "nevner", 4, 1)
-            * np.where(kom["aldersgruppe"] == "alle", 3, 1)).all()
+    assert (
+        kom["antall"] == 6 * np.where(kom["kategori"] == "nevner", 4, 1) * np.where(kom["aldersgruppe"] == "alle", 3, 1)
+    ).all()
     assert set(per.loc[per["hidden"], "reason"]) <= {"primær", "eliminasjon", "intervall", "kobling"}
 
 
 def _published(cells: pd.DataFrame) -> pd.DataFrame:
     return cells.assign(antall=cells["antall"].where(~cells["hidden"]).astype(float))[
-        ["region", "aldersgruppe", "kategori", "antall"]]
+        ["region", "aldersgruppe", "kategori", "antall"]
+    ]
 
 
 def test_linked_audit_passes_the_joint_pattern_and_finds_a_leaky_one():
@@ -162,6 +176,10 @@ def test_linked_audit_passes_the_joint_pattern_and_finds_a_leaky_one():
     assert audit_linked(annual, {"2021-2023": _published(per)}, regioner).empty
     leaky = per.assign(hidden=False)  # the period shown in full: 2022's hidden 2 is the period minus the rest
     found = audit_linked(annual, {"2021-2023": _published(leaky)}, regioner)
-    row = found[(found["periode"] == "") & (found["region"] == "0101") & (found["aldersgruppe"] == "18-66")
-                & (found["kategori"] == "delvis")]
+    row = found[
+        (found["periode"] == "")
+        & (found["region"] == "0101")
+        & (found["aldersgruppe"] == "18-66")
+        & (found["kategori"] == "delvis")
+    ]
     assert len(row) == 1 and row["nedre"].iloc[0] == row["ovre"].iloc[0] == 2

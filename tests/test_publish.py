@@ -1,5 +1,6 @@
 """All or nothing: a generation is switched in whole, survives kills at every step, and one run
 holds a folder at a time (kvi_core.publish, kvi_core.runlock)."""
+
 from __future__ import annotations
 
 import errno
@@ -26,8 +27,9 @@ REPO = Path(__file__).resolve().parents[1]
 def kvi(*args, env=None):
     e = dict(os.environ, PYTHONPATH=str(REPO))
     e.update(env or {})
-    return subprocess.run([sys.executable, "-m", "kvi_core", *map(str, args)], capture_output=True, text=True, env=e,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "kvi_core", *map(str, args)], capture_output=True, text=True, env=e, check=False
+    )
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -48,8 +50,9 @@ def generations(tmp_path_factory):
     """Two inputs and the complete output of each (publication and internal folder)."""
     d = tmp_path_factory.mktemp("gen")
     a = write_extract(HAND_ROWS, d / "a.csv")
-    b = write_extract(HAND_ROWS + [row("q1", "0301", "1980", "1", "1"), row("q2", "0301", "1981", "1", "1")],
-                      d / "b.csv")
+    b = write_extract(
+        HAND_ROWS + [row("q1", "0301", "1980", "1", "1"), row("q2", "0301", "1981", "1", "1")], d / "b.csv"
+    )
     refs = {}
     for name, path in (("a", a), ("b", b)):
         assert main(["compute", "--input", str(path), "--out", str(d / f"ref{name}")]) == 0
@@ -240,6 +243,7 @@ def test_unknown_file_name_is_a_programming_error():
 
 # --- one run per folder ------------------------------------------------------------------------
 
+
 def test_second_run_stops_at_once_naming_the_first(generations, tmp_path):
     out = tmp_path / "ut"
     with folder_lock(out, "kvi compute"):
@@ -254,9 +258,18 @@ def test_second_run_stops_at_once_naming_the_first(generations, tmp_path):
 def test_lock_of_a_killed_run_is_taken_over(generations, tmp_path):
     out = tmp_path / "ut"
     holder = subprocess.Popen(
-        [sys.executable, "-c", ("import sys, time; from kvi_core.runlock import folder_lock\n"
-                                f"with folder_lock({str(out)!r}, 'test'):\n    print('ok', flush=True); time.sleep(60)")],
-        stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from kvi_core.runlock import folder_lock\n"
+                f"with folder_lock({str(out)!r}, 'test'):\n    print('ok', flush=True); time.sleep(60)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
     try:
         assert holder.stdout.readline().strip() == "ok"
         with pytest.raises(LockedError, match=f"pid {holder.pid}"), folder_lock(out):
@@ -270,9 +283,15 @@ def test_lock_of_a_killed_run_is_taken_over(generations, tmp_path):
 
 def test_two_runs_at_once_one_wins(generations, tmp_path):
     out = tmp_path / "ut"
-    procs = [subprocess.Popen([sys.executable, "-m", "kvi_core", "compute", "--input", str(generations[k]),
-                               "--out", str(out)], stderr=subprocess.PIPE, text=True,
-                              env=dict(os.environ, PYTHONPATH=str(REPO))) for k in ("a", "b")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "kvi_core", "compute", "--input", str(generations[k]), "--out", str(out)],
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ, PYTHONPATH=str(REPO)),
+        )
+        for k in ("a", "b")
+    ]
     results = [(p.wait(), p.stderr.read()) for p in procs]
     codes = sorted(c for c, _ in results)
     assert codes[0] == 0 and codes[1] in (0, 2)  # the second either stopped at once or ran after the first
@@ -284,6 +303,7 @@ def test_two_runs_at_once_one_wins(generations, tmp_path):
 
 
 def test_snapshot_helper_sees_a_difference(generations):
-    pd.testing.assert_index_equal(pd.Index(sorted(generations["refs"]["a"][0])),
-                                  pd.Index(sorted(generations["refs"]["b"][0])))
+    pd.testing.assert_index_equal(
+        pd.Index(sorted(generations["refs"]["a"][0])), pd.Index(sorted(generations["refs"]["b"][0]))
+    )
     assert generations["refs"]["a"][0] != generations["refs"]["b"][0]

@@ -1,5 +1,6 @@
 """The kommune report's content from small hand-made published tables: the latest shown figure
 (year or three-year), the signal, comparators equal to the kommune, breaks in words, short tables."""
+
 from __future__ import annotations
 
 import json
@@ -26,42 +27,68 @@ def _rows(region, niva, navn, counts: dict[int, int | None], nevner: dict[str, i
             m = maltall(kat, age)
             k, n = counts.get(m, 0), nevner.get(age, 0)
             hidden = k is None or n is None
-            out.append({"indikator": IND, "aar": aar, "niva": niva, "region": region, "region_navn": navn,
-                        "maltall": m, "kategori": kat, "aldersgruppe": age,
-                        "antall": None if hidden else k, "nevner": None if n is None else n,
-                        "andel": None if hidden or not n else round(100 * k / n, 1), "prikket": hidden})
+            out.append(
+                {
+                    "indikator": IND,
+                    "aar": aar,
+                    "niva": niva,
+                    "region": region,
+                    "region_navn": navn,
+                    "maltall": m,
+                    "kategori": kat,
+                    "aldersgruppe": age,
+                    "antall": None if hidden else k,
+                    "nevner": None if n is None else n,
+                    "andel": None if hidden or not n else round(100 * k / n, 1),
+                    "prikket": hidden,
+                }
+            )
     return out
 
 
 def _tables(tmp_path, three: bool):
     """Utsira (1151) hidden in the year, shown in the three-year figure; its fylke and land shown."""
-    rows = (_rows("EAK", "land", "Hele landet", {1: 600, 5: 100, 9: 100, 13: 200}, {"alle": 1000})
-            + _rows("EKA11", "fylke", "Rogaland", {1: 60, 5: 10, 9: 10, 13: 20}, {"alle": 100})
-            + _rows("EKG16", "kostragruppe", "KOSTRA-gruppe 16", {1: 30, 5: 5, 9: 5, 13: 10}, {"alle": 50})
-            + _rows("1151", "kommune", "Utsira", {1: None, 5: None, 9: None, 13: None}, {"alle": 6})
-            + _rows("0301", "kommune", "Oslo", {1: 300, 5: 50, 9: 50, 13: 100}, {"alle": 500})
-            + _rows("EKA03", "fylke", "Oslo", {1: 300, 5: 50, 9: 50, 13: 100}, {"alle": 500}))
+    rows = (
+        _rows("EAK", "land", "Hele landet", {1: 600, 5: 100, 9: 100, 13: 200}, {"alle": 1000})
+        + _rows("EKA11", "fylke", "Rogaland", {1: 60, 5: 10, 9: 10, 13: 20}, {"alle": 100})
+        + _rows("EKG16", "kostragruppe", "KOSTRA-gruppe 16", {1: 30, 5: 5, 9: 5, 13: 10}, {"alle": 50})
+        + _rows("1151", "kommune", "Utsira", {1: None, 5: None, 9: None, 13: None}, {"alle": 6})
+        + _rows("0301", "kommune", "Oslo", {1: 300, 5: 50, 9: 50, 13: 100}, {"alle": 500})
+        + _rows("EKA03", "fylke", "Oslo", {1: 300, 5: 50, 9: 50, 13: 100}, {"alle": 500})
+    )
     t = add_confidence_intervals(pd.DataFrame(rows))
     t.to_csv(tmp_path / "indikatorer.csv", index=False)
     variasjon(t).to_csv(tmp_path / "variasjon.csv", index=False)
     members = pd.DataFrame(
-        [{"aar": AAR, "unit": "1151", "niva": n, "region": r, "region_navn": nm}
-         for n, r, nm in (("kommune", "1151", "Utsira"), ("fylke", "EKA11", "Rogaland"),
-                          ("kostragruppe", "EKG16", "KOSTRA-gruppe 16"), ("land", "EAK", "Hele landet"))]
-        + [{"aar": AAR, "unit": "0301", "niva": n, "region": r, "region_navn": nm}
-           for n, r, nm in (("kommune", "0301", "Oslo"), ("fylke", "EKA03", "Oslo"), ("land", "EAK", "Hele landet"))])
+        [
+            {"aar": AAR, "unit": "1151", "niva": n, "region": r, "region_navn": nm}
+            for n, r, nm in (
+                ("kommune", "1151", "Utsira"),
+                ("fylke", "EKA11", "Rogaland"),
+                ("kostragruppe", "EKG16", "KOSTRA-gruppe 16"),
+                ("land", "EAK", "Hele landet"),
+            )
+        ]
+        + [
+            {"aar": AAR, "unit": "0301", "niva": n, "region": r, "region_navn": nm}
+            for n, r, nm in (("kommune", "0301", "Oslo"), ("fylke", "EKA03", "Oslo"), ("land", "EAK", "Hele landet"))
+        ]
+    )
     members.to_csv(tmp_path / "regioner.csv", index=False)
     (tmp_path / "metadata.json").write_text(json.dumps({"prikket": True, "aar": [AAR], "terskel": 5}))
     if three:
-        t3 = (_rows("EAK", "land", "Hele landet", {1: 1800, 5: 300, 9: 300, 13: 600}, {"alle": 3000})
-              + _rows("EKA11", "fylke", "Rogaland", {1: 180, 5: 30, 9: 30, 13: 60}, {"alle": 300})
-              + _rows("EKG16", "kostragruppe", "KOSTRA-gruppe 16", {1: 90, 5: 15, 9: 15, 13: 30}, {"alle": 150})
-              + _rows("1151", "kommune", "Utsira", {1: 12, 5: None, 9: None, 13: None}, {"alle": 18})
-              + _rows("0301", "kommune", "Oslo", {1: 900, 5: 150, 9: 150, 13: 300}, {"alle": 1500})
-              + _rows("EKA03", "fylke", "Oslo", {1: 900, 5: 150, 9: 150, 13: 300}, {"alle": 1500}))
+        t3 = (
+            _rows("EAK", "land", "Hele landet", {1: 1800, 5: 300, 9: 300, 13: 600}, {"alle": 3000})
+            + _rows("EKA11", "fylke", "Rogaland", {1: 180, 5: 30, 9: 30, 13: 60}, {"alle": 300})
+            + _rows("EKG16", "kostragruppe", "KOSTRA-gruppe 16", {1: 90, 5: 15, 9: 15, 13: 30}, {"alle": 150})
+            + _rows("1151", "kommune", "Utsira", {1: 12, 5: None, 9: None, 13: None}, {"alle": 18})
+            + _rows("0301", "kommune", "Oslo", {1: 900, 5: 150, 9: 150, 13: 300}, {"alle": 1500})
+            + _rows("EKA03", "fylke", "Oslo", {1: 900, 5: 150, 9: 150, 13: 300}, {"alle": 1500})
+        )
         t3 = add_confidence_intervals(pd.DataFrame(t3)).assign(periode="2022-2024", brudd=False)
-        before = (_rows("EAK", "land", "Hele landet", {1: 1800, 13: 600}, {"alle": 3000}, aar=2023)
-                  + _rows("1151", "kommune", "Utsira", {1: 9, 5: None, 9: None, 13: None}, {"alle": 18}, aar=2023))
+        before = _rows("EAK", "land", "Hele landet", {1: 1800, 13: 600}, {"alle": 3000}, aar=2023) + _rows(
+            "1151", "kommune", "Utsira", {1: 9, 5: None, 9: None, 13: None}, {"alle": 18}, aar=2023
+        )
         before = add_confidence_intervals(pd.DataFrame(before)).assign(periode="2021-2023", brudd=False)
         t3 = pd.concat([before, t3], ignore_index=True)
         t3.to_csv(tmp_path / "indikatorer_3ar.csv", index=False)
@@ -102,12 +129,18 @@ def test_comparator_equal_to_the_kommune_is_said_and_left_out(tmp_path):
     assert "| Oslo (fylke)" not in page1
 
 
-@pytest.mark.parametrize("k, words", [
-    ("1580", "Haram ble skilt ut fra Ålesund 1. januar 2024; tall før 2024 gjelder gamle Ålesund og kan ikke sammenlignes."),
-    ("1508", "Haram ble skilt ut fra Ålesund 1. januar 2024"),
-    ("3101", "Østfold ble skilt ut fra Viken 1. januar 2024; fylkestall før 2024 gjelder gamle Viken"),
-    ("5636", "Finnmark ble skilt ut fra Troms og Finnmark 1. januar 2024"),
-])
+@pytest.mark.parametrize(
+    "k, words",
+    [
+        (
+            "1580",
+            "Haram ble skilt ut fra Ålesund 1. januar 2024; tall før 2024 gjelder gamle Ålesund og kan ikke sammenlignes.",
+        ),
+        ("1508", "Haram ble skilt ut fra Ålesund 1. januar 2024"),
+        ("3101", "Østfold ble skilt ut fra Viken 1. januar 2024; fylkestall før 2024 gjelder gamle Viken"),
+        ("5636", "Finnmark ble skilt ut fra Troms og Finnmark 1. januar 2024"),
+    ],
+)
 def test_breaks_in_words(k, words, tmp_path):
     from kvi_core.reporting.breaks import kommune_breaks
 
@@ -130,15 +163,25 @@ def test_stacked_bars_keep_category_order_with_hidden_parts_in_place():
     nevner = {u: {a: 40 for a in AGE_GROUPS} for u in units}
     svg, _ = categories_by_age(shares, nevner, units, "T")
     rects = [ln for ln in svg.splitlines() if ln.startswith("<rect") and 'stroke="#333333"' in ln]
-    bar = rects[len(CATEGORIES) + 1:][:4]  # after the legend: the kommune, alle aldre
+    bar = rects[len(CATEGORIES) + 1 :][:4]  # after the legend: the kommune, alle aldre
     fills = [ln.split('fill="')[1].split('"')[0] for ln in bar]
     assert fills == ["#009E73", "url(#skjult)", "#D55E00", "#A6A6A6"]
 
 
 def test_barometer_states_signal_in_words_and_symbols_not_colour_alone():
-    rows = [{"title": s.kort_tittel, "andel": 50.0, "lo": 40.0, "hi": 60.0, "period": "2024",
-             "marks": {"fylke": 55.0, "kostragruppe": None, "land": 60.0}, "signal": code, "missing": ""}
-            for s, code in zip(load_specs(), ("hoyere", "tydelig_lavere", "usikkert", "som_landet"))]
+    rows = [
+        {
+            "title": s.kort_tittel,
+            "andel": 50.0,
+            "lo": 40.0,
+            "hi": 60.0,
+            "period": "2024",
+            "marks": {"fylke": 55.0, "kostragruppe": None, "land": 60.0},
+            "signal": code,
+            "missing": "",
+        }
+        for s, code in zip(load_specs(), ("hoyere", "tydelig_lavere", "usikkert", "som_landet"))
+    ]
     svg, alt = barometer(rows, "Kommune")
     for code in ("hoyere", "tydelig_lavere", "usikkert", "som_landet"):
         symbol, words = texts.SIGNAL[code]

@@ -5,6 +5,7 @@ comparison) and ``kvi reports`` for a large kommune (Oslo, with bydeler), a smal
 one-person kommune with a Sámi name. The published folder is also "baited" with the unsuppressed
 table and the rejection list, to show that the reports read only the published files.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,14 +36,14 @@ HAS_PDFTOTEXT = shutil.which("pdftotext") is not None
 
 # --- fixtures -----------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def extract(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("uttrekk")
     df = make_demo_extract([2023, 2024], persons_per_year=5000, seed=7)
     df = df[~((df["kommunenr"] == ONE) & (df["aar"].astype(int) == AAR))]
     one = {c: "" for c in df.columns}
-    one.update(aar=AAR, person_id="ENPERSON0000001", kommunenr=ONE, fodselsaar=1980, kjonn=2,
-               kode_09=1, kode_10=1)
+    one.update(aar=AAR, person_id="ENPERSON0000001", kommunenr=ONE, fodselsaar=1980, kjonn=2, kode_09=1, kode_10=1)
     df = pd.concat([df, pd.DataFrame([one])], ignore_index=True)
     path = d / "uttrekk.csv"
     df.to_csv(path, index=False)
@@ -71,8 +72,9 @@ def run(extract, raw, tmp_path_factory):
     tab = out / batch.RESULTS_DIR
     for f in ("indikatorer_uprikket.csv", "indikatorer_uprikket.parquet"):
         shutil.copy(raw / f, tab / f)
-    pd.DataFrame({"rad": [1], "person_id": ["AVVISTPERSON123"], "kolonne": ["kode_09"], "verdi": ["7"],
-                  "arsak": ["ugyldig"]}).to_csv(tab / "avvist.csv", index=False)
+    pd.DataFrame(
+        {"rad": [1], "person_id": ["AVVISTPERSON123"], "kolonne": ["kode_09"], "verdi": ["7"], "arsak": ["ugyldig"]}
+    ).to_csv(tab / "avvist.csv", index=False)
     code = batch.run_reports(extract, AAR, out, kommuner=KOMMUNER, jobs=2, progress=False)
     return {"out": out, "year": out / str(AAR), "code": code, "tables": tab}
 
@@ -82,8 +84,7 @@ def _text(path: Path) -> str:
 
 
 def _pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
 class _Tables(HTMLParser):
@@ -149,6 +150,7 @@ def _published(run) -> pd.DataFrame:
 
 # --- the batch ---------------------------------------------------------------------------------
 
+
 def test_batch_writes_one_pair_per_kommune_plus_overview_index_and_manifest(run, extract):
     assert run["code"] == 0
     year = run["year"]
@@ -192,8 +194,15 @@ def test_one_failing_report_does_not_stop_the_batch(run, extract, monkeypatch, c
 
     def plan_with_a_broken_job(*a, **kw):
         jobs, kommuner, meta = real_plan(*a, **kw)
-        bad = batch.Job("9999", "Finnes ikke", jobs[1].notebook, dict(jobs[1].parameters, kommunenr="9999"),
-                        {"title": "x"}, key="x", stem="kommunerapport_9999")
+        bad = batch.Job(
+            "9999",
+            "Finnes ikke",
+            jobs[1].notebook,
+            dict(jobs[1].parameters, kommunenr="9999"),
+            {"title": "x"},
+            key="x",
+            stem="kommunerapport_9999",
+        )
         return [bad] + jobs, kommuner, meta
 
     monkeypatch.setattr(batch, "plan", plan_with_a_broken_job)
@@ -208,6 +217,7 @@ def test_one_failing_report_does_not_stop_the_batch(run, extract, monkeypatch, c
 
 
 # --- content, accessibility ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("k", KOMMUNER)
 def test_html_is_accessible_and_has_no_code(run, k):
@@ -237,9 +247,18 @@ def test_report_says_what_it_must(run):
     for spec in load_specs():
         assert spec.definisjon.split(".")[0] in html
         assert spec.feilkilder[:60] in html
-    for needle in ("Syntetiske data", "IKKE SSBs offisielle KOSTRA-gruppering", "1 til 4", "«:»",
-                   "Sjekksum (SHA-256)", "Slik leser du figuren", "Bydeler", "uten rapportering",
-                   "består av de samme personene som Oslo", "usikkert"):
+    for needle in (
+        "Syntetiske data",
+        "IKKE SSBs offisielle KOSTRA-gruppering",
+        "1 til 4",
+        "«:»",
+        "Sjekksum (SHA-256)",
+        "Slik leser du figuren",
+        "Bydeler",
+        "uten rapportering",
+        "består av de samme personene som Oslo",
+        "usikkert",
+    ):
         assert needle in html, needle
 
 
@@ -270,6 +289,7 @@ def test_pdf_is_tagged_pdf_ua_a4_in_norwegian(run, k):
 
 # --- disclosure safety ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("k", KOMMUNER)
 def test_hidden_cells_show_colon_and_never_their_true_value(run, raw, k):
     """The 16 måltall of each indicator: a hidden cell is ':' where the true number would be."""
@@ -277,8 +297,11 @@ def test_hidden_cells_show_colon_and_never_their_true_value(run, raw, k):
     true = pd.read_csv(raw / "indikatorer_uprikket.csv", dtype={"region": str})
     true = true[(true["aar"] == AAR) & (true["region"] == k)].set_index(["indikator", "maltall"])
     html = _text(run["year"] / f"kommunerapport_{k}.html")
-    tables = {t["caption"].split(":")[0]: t for t in _parse(run["year"] / f"kommunerapport_{k}.html").tables
-              if "alle 16 måltall" in t["caption"]}
+    tables = {
+        t["caption"].split(":")[0]: t
+        for t in _parse(run["year"] / f"kommunerapport_{k}.html").tables
+        if "alle 16 måltall" in t["caption"]
+    }
     specs = load_specs()
     checked_hidden = 0
     for spec in specs:
@@ -329,6 +352,7 @@ def test_results_refuse_an_unsuppressed_folder(raw):
 
 # --- rendering --------------------------------------------------------------------------------
 
+
 def _notebook(tmp_path: Path) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -342,12 +366,18 @@ def _notebook(tmp_path: Path) -> Path:
         code("#| include: false\nINKLUDER_IKKE = 1"),
         code("TAGGET = 1", metadata={"tags": ["remove_input"]}),
     ]
-    nb.cells[3].outputs = [nbformat.v4.new_output("display_data", data={
-        "text/markdown": "## Overskrift fra utdata\n\n| a | b |\n|---|---|\n| 1 | : |\n\n: Tabelltekst\n"})]
+    nb.cells[3].outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={"text/markdown": "## Overskrift fra utdata\n\n| a | b |\n|---|---|\n| 1 | : |\n\n: Tabelltekst\n"},
+        )
+    ]
     nb.cells[5].outputs = [nbformat.v4.new_output("stream", name="stdout", text="SKAL_IKKE_VISES\n")]
     nb.cells[6].outputs = [
-        nbformat.v4.new_output("display_data", data={"text/html": "<table><tr><th>H</th></tr><tr><td>HTMLCELLE</td></tr></table>",
-                                                     "text/plain": "df"}),
+        nbformat.v4.new_output(
+            "display_data",
+            data={"text/html": "<table><tr><th>H</th></tr><tr><td>HTMLCELLE</td></tr></table>", "text/plain": "df"},
+        ),
         nbformat.v4.new_output("stream", name="stderr", text="ADVARSEL\n"),
     ]
     path = tmp_path / "nb.ipynb"
@@ -362,8 +392,17 @@ def test_pandoc_path_reads_a_notebook_like_quarto(tmp_path):
     render.pandoc_typst(prep, tmp_path / "a.typ")
     html, typ = _text(tmp_path / "a.html"), _text(tmp_path / "a.typ")
     for doc in (html, typ):
-        for hidden in ("SKJULT_KILDE", "SYNLIG_UTEN_ECHO", "INKLUDER_IKKE", "TAGGET", "INJISERT", "x = 1",
-                       "SKAL_IKKE_VISES", "ADVARSEL", "---"):
+        for hidden in (
+            "SKJULT_KILDE",
+            "SYNLIG_UTEN_ECHO",
+            "INKLUDER_IKKE",
+            "TAGGET",
+            "INJISERT",
+            "x = 1",
+            "SKAL_IKKE_VISES",
+            "ADVARSEL",
+            "---",
+        ):
             assert hidden not in doc, hidden
         assert "Overskrift fra utdata" in doc and "Tabelltekst" in doc
     assert re.search(r"<h2[^>]*>Overskrift fra utdata</h2>", html)
@@ -426,8 +465,13 @@ def test_notebook_defaults_point_at_make_reports_output_and_run_with_them(run, t
     # the same relative layout in a scratch folder: notebooks/ beside reports/output/tabeller
     (tmp_path / "notebooks").mkdir()
     shutil.copytree(run["tables"], tmp_path / "reports" / "output" / "tabeller")
-    out = papermill.execute_notebook(str(REPO / "notebooks" / "kommunerapport.ipynb"), str(tmp_path / "ut.ipynb"),
-                                     parameters={}, cwd=str(tmp_path / "notebooks"), progress_bar=False)
+    out = papermill.execute_notebook(
+        str(REPO / "notebooks" / "kommunerapport.ipynb"),
+        str(tmp_path / "ut.ipynb"),
+        parameters={},
+        cwd=str(tmp_path / "notebooks"),
+        progress_bar=False,
+    )
     shown = "".join(o.get("data", {}).get("text/markdown", "") for c in out.cells for o in c.get("outputs", []))
     assert "# Oslo (0301)" in shown and "Bistand til å delta i arbeid og utdanning" in shown
 
@@ -437,8 +481,15 @@ def test_national_overview_has_levels_variation_and_outlier_list(run):
     html = _text(path)
     p = _parse(path)
     heads = [h[1] for h in p.headings]
-    for h in ("Utviklingen i landet", "Variasjon mellom kommuner", "Kommuner og fylker tydelig over eller under landet",
-              "Fylker", "KOSTRA-grupper", "Om tallene", "Vedlegg: alle måltall for landet"):
+    for h in (
+        "Utviklingen i landet",
+        "Variasjon mellom kommuner",
+        "Kommuner og fylker tydelig over eller under landet",
+        "Fylker",
+        "KOSTRA-grupper",
+        "Om tallene",
+        "Vedlegg: alle måltall for landet",
+    ):
         assert h in heads, h
     assert "Politiske aktører blir varslet" in html
     assert "IKKE SSBs offisielle KOSTRA-gruppering" in html
@@ -446,7 +497,9 @@ def test_national_overview_has_levels_variation_and_outlier_list(run):
         assert len(img.get("alt", "")) > 40 and "0000" not in img["alt"]
     assert all(img["src"].startswith("data:image/svg+xml") for img in p.imgs)  # vector figures
     assert "og 64 til" not in html and "Og " not in html  # the outlier list is complete, not cut off
-    fylker = next(t for t in p.tables if t["caption"].startswith("Andel med behovet innfridd (personer med behov), fylker"))
+    fylker = next(
+        t for t in p.tables if t["caption"].startswith("Andel med behovet innfridd (personer med behov), fylker")
+    )
     assert len(fylker["rows"]) == 1 + 15  # header + the 15 fylker of 2024
 
 
@@ -466,20 +519,41 @@ def test_cli_with_relative_out_folder_like_make_reports(extract, tmp_path, monke
     batch hands on (kernel sockets, results) must be absolute."""
     monkeypatch.chdir(tmp_path)
     shutil.copy(extract, tmp_path / "uttrekk.csv")
-    r = subprocess.run([sys.executable, "-m", "kvi_core", "reports", "--input", "uttrekk.csv", "--aar", str(AAR),
-                        "--out", "rel/output", "--kommune", SMALL, "--jobs", "1"],
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kvi_core",
+            "reports",
+            "--input",
+            "uttrekk.csv",
+            "--aar",
+            str(AAR),
+            "--out",
+            "rel/output",
+            "--kommune",
+            SMALL,
+            "--jobs",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert (tmp_path / "rel" / "output" / str(AAR) / f"kommunerapport_{SMALL}.pdf").exists()
 
 
 # --- layout of the PDF (pdftotext -layout) --------------------------------------------------------
 
+
 def _pages(path: Path) -> list[list[str]]:
     """Each page's non-empty lines, without the page number footer."""
     pages = _pdf_text(path).split("\f")
-    out = [[ln.strip() for ln in p.splitlines() if ln.strip() and not re.fullmatch(r"Side \d+ av \d+", ln.strip())]
-           for p in pages]
+    out = [
+        [ln.strip() for ln in p.splitlines() if ln.strip() and not re.fullmatch(r"Side \d+ av \d+", ln.strip())]
+        for p in pages
+    ]
     while out and not out[-1]:
         out.pop()
     return out
@@ -517,14 +591,24 @@ def test_index_groups_by_fylke_searches_and_links_the_data(run):
 
 AXE_SCRIPT = REPO / "tests" / "a11y" / "axe_check.mjs"
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-HAS_AXE = (shutil.which("node") is not None and CHROMIUM is not None
-           and (REPO / "node_modules" / "axe-core").is_dir() and (REPO / "node_modules" / "puppeteer-core").is_dir())
+HAS_AXE = (
+    shutil.which("node") is not None
+    and CHROMIUM is not None
+    and (REPO / "node_modules" / "axe-core").is_dir()
+    and (REPO / "node_modules" / "puppeteer-core").is_dir()
+)
 
 
 def _axe(files: list[Path]) -> dict:
     env = dict(__import__("os").environ, KVI_CHROMIUM=CHROMIUM)
-    r = subprocess.run(["node", str(AXE_SCRIPT)] + [str(f) for f in files], capture_output=True, text=True,
-                       timeout=300, cwd=REPO, env=env)
+    r = subprocess.run(
+        ["node", str(AXE_SCRIPT)] + [str(f) for f in files],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        env=env,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     return json.loads(r.stdout)
 
@@ -532,10 +616,18 @@ def _axe(files: list[Path]) -> dict:
 @pytest.mark.skipif(not HAS_AXE, reason="node, chromium or node_modules (npm ci) missing")
 def test_axe_core_finds_no_wcag_aa_violations(run, tmp_path):
     bad = tmp_path / "kontroll.html"  # the check itself can fail: a page with known violations
-    bad.write_text('<!DOCTYPE html><html><head><title>x</title></head><body><img src="a.png">'
-                   '<p style="color:#aaaaaa">lys tekst</p></body></html>', encoding="utf-8")
-    files = [run["year"] / f"kommunerapport_{LARGE}.html", run["year"] / f"kommunerapport_{ONE}.html",
-             run["year"] / "nasjonal_oversikt.html", run["year"] / "index.html", bad]
+    bad.write_text(
+        '<!DOCTYPE html><html><head><title>x</title></head><body><img src="a.png">'
+        '<p style="color:#aaaaaa">lys tekst</p></body></html>',
+        encoding="utf-8",
+    )
+    files = [
+        run["year"] / f"kommunerapport_{LARGE}.html",
+        run["year"] / f"kommunerapport_{ONE}.html",
+        run["year"] / "nasjonal_oversikt.html",
+        run["year"] / "index.html",
+        bad,
+    ]
     found = _axe(files)
     control = {v["id"] for v in found.pop(str(bad))}
     assert {"html-has-lang", "image-alt", "color-contrast"} <= control, control

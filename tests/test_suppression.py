@@ -3,6 +3,7 @@
 Every suppressed table is checked twice: by ``audit_cells`` and, for the small ones, by an
 independent LP reference (``reference_pinned`` in test_audit.py, scipy's linprog).
 """
+
 from __future__ import annotations
 
 import os
@@ -21,12 +22,11 @@ from test_audit import big, found, geo, hide_small, inner_counts, reference_pinn
 
 from kvi_core.disclosure.intervals import audit_cells  # noqa: E402
 from kvi_core.disclosure.model import Layout, LinearTable  # noqa: E402
+from kvi_core.disclosure.suppression import _preference, gauss_secondary, inner_vector, published_cells, suppress  # noqa: E402
 from kvi_core.indicators import aggregate  # noqa: E402
 from kvi_core.specs import AGE_GROUPS, CATEGORIES  # noqa: E402
-from kvi_core.disclosure.suppression import _preference, gauss_secondary, inner_vector, published_cells, suppress  # noqa: E402
 
-KOM = {"0101": ("EKA01", "EKG01"), "0102": ("EKA01", "EKG01"), "0103": ("EKA01", "EKG02"),
-       "0201": ("EKA02", "EKG02")}
+KOM = {"0101": ("EKA01", "EKG01"), "0102": ("EKA01", "EKG01"), "0103": ("EKA01", "EKG02"), "0201": ("EKA02", "EKG02")}
 
 
 def published(cells: pd.DataFrame) -> pd.DataFrame:
@@ -56,12 +56,21 @@ def cell(cells, region, age, kat):
 
 # --- output --------------------------------------------------------------------------------------
 
+
 def test_output_has_one_row_per_published_cell():
     m = geo(KOM)
     inner = inner_counts(m, {("0101", "18-66", "delvis"): 3}, default=big)
     cells = suppress(inner, m)
-    assert list(cells.columns) == ["niva", "region", "region_navn", "aldersgruppe", "kategori", "antall",
-                                   "hidden", "reason"]
+    assert list(cells.columns) == [
+        "niva",
+        "region",
+        "region_navn",
+        "aldersgruppe",
+        "kategori",
+        "antall",
+        "hidden",
+        "reason",
+    ]
     n_regions = m["region"].nunique()
     assert len(cells) == n_regions * len(AGE_GROUPS) * (len(CATEGORIES) + 1)
     pd.testing.assert_frame_equal(cells[aggregate(inner, m).columns].reset_index(drop=True), aggregate(inner, m))
@@ -69,6 +78,7 @@ def test_output_has_one_row_per_published_cell():
 
 
 # --- constructed cases where naive suppression leaks ---------------------------------------------
+
 
 def test_single_hidden_category_under_a_shown_total():
     m = geo(KOM)
@@ -84,8 +94,12 @@ def test_single_hidden_category_under_a_shown_total():
 
 def test_two_hidden_ones_summing_to_two():
     m = geo({"0101": ("EKA01", "EKG01")})
-    small = {("0101", "0-17", "innfridd"): 1, ("0101", "0-17", "delvis"): 1,
-             ("0101", "18-66", "innfridd"): 1, ("0101", "18-66", "delvis"): 2}
+    small = {
+        ("0101", "0-17", "innfridd"): 1,
+        ("0101", "0-17", "delvis"): 1,
+        ("0101", "18-66", "innfridd"): 1,
+        ("0101", "18-66", "delvis"): 2,
+    }
     inner = inner_counts(m, small, default=big)
     assert audit_cells(hide_small(aggregate(inner, m)), m).shape[0] >= 4
     check_safe(suppress(inner, m), m)
@@ -106,8 +120,11 @@ def test_kommune_alone_in_its_kostragruppe_and_fylke_gets_the_same_pattern():
 
 def test_fylke_with_one_small_kommune():
     m = geo({**KOM, "0301": ("EKA03", "EKG01")})
-    small = {("0301", "18-66", "innfridd"): 3, ("0301", "18-66", "uten_rapportering"): 2,
-             ("0301", "67+", "innfridd"): 1}
+    small = {
+        ("0301", "18-66", "innfridd"): 3,
+        ("0301", "18-66", "uten_rapportering"): 2,
+        ("0301", "67+", "innfridd"): 1,
+    }
     inner = inner_counts(m, small, default=lambda u, a, c: 0 if u == "0301" else big(u, a, c))
     naive = hide_small(aggregate(inner, m))
     assert ("EKA03", "18-66", "innfridd") in found(audit_cells(naive, m))  # EAK - EKA01 - EKA02
@@ -123,19 +140,71 @@ def test_difference_between_fylke_and_kostragruppe_is_protected():
     assert ("0103", "67+", "ikke_innfridd") in found(audit_cells(hide_small(aggregate(inner, m)), m))
     cells = suppress(inner, m)
     check_safe(cells, m)
-    same_cell = cells[(cells.aldersgruppe == "67+") & (cells.kategori == "ikke_innfridd")
-                      & cells.region.isin(["EKA01", "EKG01", "EKG02", "0201", "EAK"])]
+    same_cell = cells[
+        (cells.aldersgruppe == "67+")
+        & (cells.kategori == "ikke_innfridd")
+        & cells.region.isin(["EKA01", "EKG01", "EKG02", "0201", "EAK"])
+    ]
     assert same_cell["hidden"].any()  # the difference is broken somewhere in the hierarchies
 
 
 def test_interval_stage_catches_what_elimination_leaves():
     """A table where Gaussian elimination alone leaves 0401/67+/delvis in [1, 1.5]: an attacker
     who knows counts are whole numbers gets 1. The interval stage must hide more."""
-    m = geo({"0101": ("EKA01", "EKG01"), "0201": ("EKA02", "EKG01"), "0301": ("EKA01", "EKG01"),
-             "0401": ("EKA01", "EKG01")})
+    m = geo(
+        {"0101": ("EKA01", "EKG01"), "0201": ("EKA02", "EKG01"), "0301": ("EKA01", "EKG01"), "0401": ("EKA01", "EKG01")}
+    )
     inner = inner_counts(m, {})
-    inner["antall"] = [6, 0, 0, 6, 1, 0, 3, 2, 8, 3, 8, 0, 5, 6, 3, 1, 3, 2, 0, 0, 3, 1, 12, 2,
-                       6, 4, 8, 0, 4, 2, 4, 2, 0, 12, 1, 4, 0, 5, 12, 2, 6, 2, 8, 12, 2, 1, 0, 12]
+    inner["antall"] = [
+        6,
+        0,
+        0,
+        6,
+        1,
+        0,
+        3,
+        2,
+        8,
+        3,
+        8,
+        0,
+        5,
+        6,
+        3,
+        1,
+        3,
+        2,
+        0,
+        0,
+        3,
+        1,
+        12,
+        2,
+        6,
+        4,
+        8,
+        0,
+        4,
+        2,
+        4,
+        2,
+        0,
+        12,
+        1,
+        4,
+        0,
+        5,
+        12,
+        2,
+        6,
+        2,
+        8,
+        12,
+        2,
+        1,
+        0,
+        12,
+    ]
     cells, hidden, _ = _gauss_only(inner, m)
     gauss_only = cells.assign(antall=cells["antall"].where(~hidden).astype(float))
     f = audit_cells(gauss_only, m)
@@ -171,10 +240,15 @@ def test_singleton_a_kommune_with_one_person():
 
 
 def test_bydeler_and_residual_unit():
-    m = geo({"0301": ("EKA03", "EKG13"), "1101": ("EKA11", "EKG13"), "1103": ("EKA11", "EKG12")},
-            {"0301": ["030101", "030102"]})
-    counts = {("030101", "0-17", "delvis"): 1, ("0301-uten-bydel", "0-17", "delvis"): 0,
-              ("030102", "67+", "innfridd"): 3}
+    m = geo(
+        {"0301": ("EKA03", "EKG13"), "1101": ("EKA11", "EKG13"), "1103": ("EKA11", "EKG12")},
+        {"0301": ["030101", "030102"]},
+    )
+    counts = {
+        ("030101", "0-17", "delvis"): 1,
+        ("0301-uten-bydel", "0-17", "delvis"): 0,
+        ("030102", "67+", "innfridd"): 3,
+    }
     inner = inner_counts(m, counts, default=big)
     naive = hide_small(aggregate(inner, m))
     assert ("030101", "0-17", "delvis") in found(audit_cells(naive, m))
@@ -209,6 +283,7 @@ def test_nevner_and_antall_are_one_system():
 
 
 # --- properties ------------------------------------------------------------------------------------
+
 
 @st.composite
 def small_tables(draw):
@@ -310,8 +385,9 @@ def test_deterministic_across_processes_and_hash_seeds():
     outs = []
     for seed in ("0", "4242"):
         env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(root)}
-        r = subprocess.run([sys.executable, "-c", PATTERN_SCRIPT], env=env, capture_output=True, text=True,
-                           cwd=root, timeout=300)
+        r = subprocess.run(
+            [sys.executable, "-c", PATTERN_SCRIPT], env=env, capture_output=True, text=True, cwd=root, timeout=300
+        )
         assert r.returncode == 0, r.stderr
         outs.append(r.stdout.strip())
     assert outs[0] == outs[1]

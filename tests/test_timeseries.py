@@ -1,17 +1,16 @@
 """The time series in the newest geography: re-labels, breaks, and hidden cells staying hidden."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from published_rows import frame, published_row, share
+
 from kvi_core import geography
 from kvi_core.comparison import add_confidence_intervals
 from kvi_core.timeseries import TIDSSERIE_COLUMNS, breaks, region_map, tidsserie
 
 YEARS = range(2020, 2025)
-
-
 
 
 def row(aar, niva, region, antall, nevner, maltall=1, indikator="ind_a", navn=None):
@@ -54,8 +53,9 @@ def reform_table() -> pd.DataFrame:
         rows.append(row(y, "kommune", "0301", 9, 20, maltall=5))
         if old:
             # Halden: antall hidden in 2021, antall and nevner hidden in 2022
-            rows.append(row(y, "kommune", "3001", None if y in (2021, 2022) else 20 + y % 10,
-                            None if y == 2022 else 31))
+            rows.append(
+                row(y, "kommune", "3001", None if y in (2021, 2022) else 20 + y % 10, None if y == 2022 else 31)
+            )
             rows.append(row(y, "kommune", "1507", 60 + y % 10, 100))
             rows.append(row(y, "fylke", "EKA30", 900 + y % 10, 1500))
         else:
@@ -177,9 +177,13 @@ def test_kostra_change_within_one_classification():
         rows = []
         for g, units in groups.items():
             for u in units:
-                rows += [(aar, u, "land", "EAK", "Hele landet"), (aar, u, "kostragruppe", g, g),
-                         (aar, u, "kommune", u, u)]
+                rows += [
+                    (aar, u, "land", "EAK", "Hele landet"),
+                    (aar, u, "kostragruppe", g, g),
+                    (aar, u, "kommune", u, u),
+                ]
         return rows
+
     mem = pd.DataFrame(
         m(2024, {"EKG01": ["0301", "1101"], "EKG02": ["1103"], "EKG03": ["1106"]})
         + m(2025, {"EKG01": ["0301"], "EKG02": ["1101", "1103"], "EKG04": ["1106"]}),

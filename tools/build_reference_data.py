@@ -3,6 +3,7 @@
 Run once when the reference snapshots change:  python tools/build_reference_data.py [REFERENCE_DIR]
 The outputs are committed, so nothing needs the network or ../shared at run time.
 """
+
 from __future__ import annotations
 
 import csv
@@ -32,13 +33,15 @@ def main(ref: Path) -> None:
             w.writerow(["kommunenr", "kommune_navn", "fylkenr", "fylke_navn"])
             for i in items:
                 w.writerow([i["code"], i["name"], i["code"][:2], counties[i["code"][:2]]])
-    with open(ref / "kommune_2023_to_2024.csv", encoding="utf-8") as src, open(
-        OUT / "kommuneendringer_2023_2024.csv", "w", encoding="utf-8", newline=""
-    ) as dst:
+    with (
+        open(ref / "kommune_2023_to_2024.csv", encoding="utf-8") as src,
+        open(OUT / "kommuneendringer_2023_2024.csv", "w", encoding="utf-8", newline="") as dst,
+    ):
         dst.write(src.read())
-    with open(ref / "population_2023_kommune_agegroups_geo2020.csv", encoding="utf-8") as src, open(
-        OUT / "befolkning_2023_geo2020.csv", "w", encoding="utf-8", newline=""
-    ) as dst:
+    with (
+        open(ref / "population_2023_kommune_agegroups_geo2020.csv", encoding="utf-8") as src,
+        open(OUT / "befolkning_2023_geo2020.csv", "w", encoding="utf-8", newline="") as dst,
+    ):
         dst.write(src.read())
     write_demo_kostra_grouping(ref)
     print(f"wrote reference data to {OUT}")
@@ -86,7 +89,9 @@ def write_demo_kostra_grouping(ref: Path) -> None:
             if row["kommunenummer_2023"] == "9999":
                 continue
             # Haram (1580, split from Alesund in 2024) was put in group 01 (kriterier file).
-            g2024[row["kommunenummer_2024"]] = "01" if row["kommunenummer_2024"] == "1580" else g2020[row["kommunenummer_2023"]]
+            g2024[row["kommunenummer_2024"]] = (
+                "01" if row["kommunenummer_2024"] == "1580" else g2020[row["kommunenummer_2023"]]
+            )
     for year, groups in ((2020, g2020), (2024, g2024)):
         with open(OUT / f"kostragrupper_demo_{year}.csv", "w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh, lineterminator="\n")

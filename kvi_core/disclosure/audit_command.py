@@ -1,4 +1,5 @@
 """``kvi audit DIR``: read a ``kvi compute`` folder, audit it, print the findings in bokmål."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -104,8 +105,9 @@ def audit_directory(dir: Path) -> pd.DataFrame:
         from kvi_core.periods import audit_linked
 
         per = _read_csv(per_path)
-        _need(per, ["indikator", "periode", "region", "aldersgruppe", "kategori", "antall", "nevner", "brudd"],
-              per_path)
+        _need(
+            per, ["indikator", "periode", "region", "aldersgruppe", "kategori", "antall", "nevner", "brudd"], per_path
+        )
         linked = []
         for ind, grp in per.groupby("indikator", sort=True):
             annual = {int(a): _published_cells(g) for a, g in table[table["indikator"] == ind].groupby("aar")}

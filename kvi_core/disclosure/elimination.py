@@ -1,4 +1,5 @@
 """Fraction-free exact elimination over sparse integer vectors (no floating tolerance)."""
+
 from __future__ import annotations
 
 import math

@@ -19,6 +19,7 @@ Per connected block of unknowns:
 
 The table model is in ``model.py``, the exact elimination in ``elimination.py``.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,6 +44,7 @@ FINDING_COLUMNS = ["region", "aldersgruppe", "kategori", "nedre", "ovre"]
 
 
 # --- the interval audit -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Pinned:
@@ -218,7 +220,10 @@ class _BlockLP:
         lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, len(rows)
         self.h = new_highs()
         for opt, val in (
-            ("output_flag", False), ("presolve", "off"), ("threads", 1), ("random_seed", 0),
+            ("output_flag", False),
+            ("presolve", "off"),
+            ("threads", 1),
+            ("random_seed", 0),
             ("simplex_strategy", 4),  # primal: the last basis stays feasible when only costs change
         ):
             self.h.setOptionValue(opt, val)
@@ -231,8 +236,11 @@ class _BlockLP:
         """The same model with every variable a whole number."""
         h = new_highs()
         for opt, val in (
-            ("output_flag", False), ("threads", 1), ("random_seed", 0),
-            ("mip_rel_gap", 0.0), ("mip_abs_gap", 0.0),
+            ("output_flag", False),
+            ("threads", 1),
+            ("random_seed", 0),
+            ("mip_rel_gap", 0.0),
+            ("mip_abs_gap", 0.0),
         ):
             h.setOptionValue(opt, val)
         h.passModel(self._lp)
@@ -387,7 +395,10 @@ class _Block:
         n = len(self.lower)
         self.rows = self.eqs + self.ges
         self.lp = _BlockLP(
-            n, self.lower, self.upper, self.rows,
+            n,
+            self.lower,
+            self.upper,
+            self.rows,
             [it.rhs for it in self.rows],
             [it.rhs for it in self.eqs] + [highspy.kHighsInf] * len(self.ges),
         )
@@ -550,6 +561,7 @@ def _support(rows: list[_Item], *duals: np.ndarray) -> tuple[tuple[str, int], ..
 
 # --- public API -----------------------------------------------------------------------------------
 
+
 def audit_cells(cells: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     """Hidden cells pinned to one whole number by the published cells (empty = safe).
 
@@ -584,8 +596,12 @@ def _inner_truth(layout: Layout, inner: pd.DataFrame) -> np.ndarray:
 
 
 def _audit(
-    cells: pd.DataFrame, members: pd.DataFrame, rule: str = EKSAKT, truth: np.ndarray | None = None,
-    threshold: int = 5, inner: pd.DataFrame | None = None,
+    cells: pd.DataFrame,
+    members: pd.DataFrame,
+    rule: str = EKSAKT,
+    truth: np.ndarray | None = None,
+    threshold: int = 5,
+    inner: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, AuditStats]:
     stats = AuditStats()
     if cells.empty:
@@ -611,7 +627,13 @@ def _audit(
     pins = {
         p.col: p
         for p in pinned_cells(
-            table.cols, published, col_value, targets, table.n_rows, stats=stats, need=need,
+            table.cols,
+            published,
+            col_value,
+            targets,
+            table.n_rows,
+            stats=stats,
+            need=need,
             truth=None if inner is None else _inner_truth(layout, inner),
         )
     }

@@ -5,6 +5,7 @@ category (4); every published cell (region × ``alle``/age group × category/``n
 of some inner cells, so the table is ``published = Xᵀ · inner`` for a sparse 0/1 matrix X whose
 columns are the cells.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -77,10 +78,7 @@ class LinearTable:
     @classmethod
     def build(cls, layout: Layout, keys: pd.DataFrame, zero: np.ndarray) -> LinearTable:
         """``keys``: region, aldersgruppe, kategori per cell; ``zero``: the cell is published as 0."""
-        row_sets = [
-            layout.rows(r, a, k)
-            for r, a, k in zip(keys["region"], keys["aldersgruppe"], keys["kategori"])
-        ]
+        row_sets = [layout.rows(r, a, k) for r, a, k in zip(keys["region"], keys["aldersgruppe"], keys["kategori"])]
         return cls.from_rows(layout.n_rows, row_sets, zero, _canonical_order(keys))
 
     @classmethod

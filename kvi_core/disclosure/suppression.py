@@ -23,6 +23,7 @@ Deterministic: the order has a stable tie-break on region codes, column numbers 
 cell order, and nothing depends on the iteration order of str-keyed dicts or sets; HiGHS runs
 single-threaded with a fixed seed.
 """
+
 from __future__ import annotations
 
 import math
@@ -71,6 +72,7 @@ def suppress(inner: pd.DataFrame, members: pd.DataFrame, threshold: int = 5, rul
 
 # --- building the table ------------------------------------------------------------------------
 
+
 def published_cells(inner: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     """niva, region, region_navn, aldersgruppe, kategori, antall for every published cell."""
     return aggregate(inner, members).reset_index(drop=True)
@@ -98,9 +100,13 @@ def _preference(cells: pd.DataFrame, table: LinearTable, col_value: np.ndarray) 
     niva = cells["niva"].map({n: i for i, n in enumerate(NIVA_ORDER)}).to_numpy()
     age = cells["aldersgruppe"].map({a: i for i, a in enumerate(AGE_GROUPS)}).to_numpy()
     kat = cells["kategori"].map({k: i for i, k in enumerate(KATEGORIER)}).to_numpy()
-    first = pd.DataFrame(
-        {"col": table.cell_col, "niva": niva, "region": cells["region"].to_numpy(), "age": age, "kat": kat}
-    ).sort_values(["col", "niva", "region", "age", "kat"], kind="stable").drop_duplicates("col")
+    first = (
+        pd.DataFrame(
+            {"col": table.cell_col, "niva": niva, "region": cells["region"].to_numpy(), "age": age, "kat": kat}
+        )
+        .sort_values(["col", "niva", "region", "age", "kat"], kind="stable")
+        .drop_duplicates("col")
+    )
     n_rows = np.array([len(r) for r in table.cols])
     key = first.assign(value=-col_value[first["col"]], size=-n_rows[first["col"]])
     order = key.sort_values(["value", "size", "niva", "region", "age", "kat"], kind="stable")["col"].to_numpy()
@@ -110,6 +116,7 @@ def _preference(cells: pd.DataFrame, table: LinearTable, col_value: np.ndarray) 
 
 
 # --- the Gaussian elimination ------------------------------------------------------------------
+
 
 class ProtectedSet:
     """Reduced forms of the protected (hidden) columns, kept up to date as pivots are added.
@@ -292,6 +299,7 @@ def _narrows_hidden(
 
 # --- Gauss + interval rounds -------------------------------------------------------------------
 
+
 @dataclass
 class SuppressionPlan:
     """Runs elimination and interval audit until every hidden cell meets the rule.
@@ -361,15 +369,27 @@ class SuppressionPlan:
             fresh = set(new) | set(added)
             targets = (targets | fresh) if self.rounds > 1 else set(np.flatnonzero(hidden).tolist())
             pins = pinned_cells(
-                cols, ~hidden, v.astype(float), sorted(targets), n_rows, truth=self.truth, stats=self.audit,
+                cols,
+                ~hidden,
+                v.astype(float),
+                sorted(targets),
+                n_rows,
+                truth=self.truth,
+                stats=self.audit,
                 need=need,
             )
             if not pins:
                 # the whole table once more, exactly as the audit after suppression sees it (the
                 # evidence found depends on which cells are audited together)
                 pins = pinned_cells(
-                    cols, ~hidden, v.astype(float), np.flatnonzero(hidden).tolist(), n_rows, truth=self.truth,
-                    stats=self.audit, need=need,
+                    cols,
+                    ~hidden,
+                    v.astype(float),
+                    np.flatnonzero(hidden).tolist(),
+                    n_rows,
+                    truth=self.truth,
+                    stats=self.audit,
+                    need=need,
                 )
                 if not pins:
                     return hidden, primary

@@ -18,6 +18,7 @@ place with ``os.replace`` (atomic). A report whose key (inputs, parameters, code
 is the one in ``manifest.json`` and whose files are unchanged is skipped. A failing report does
 not stop the others; failures are listed at the end and the exit code is 1.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,8 +50,19 @@ code_sha = tables.code_sha
 
 # --- entry point -----------------------------------------------------------------------------
 
-def run_reports(input_path, aar, out, kostragrupper=None, kommuner=None, jobs=1, threshold=5,
-                progress: bool = True, force: bool = False, intern=None) -> int:
+
+def run_reports(
+    input_path,
+    aar,
+    out,
+    kostragrupper=None,
+    kommuner=None,
+    jobs=1,
+    threshold=5,
+    progress: bool = True,
+    force: bool = False,
+    intern=None,
+) -> int:
     """Compute (or reuse) the tables and make every report; returns the exit code. One run per
     ``out`` folder at a time (:mod:`kvi_core.runlock`). Ctrl-C or SIGTERM stops the workers, keeps
     every finished report (and its manifest entry) and raises :class:`~kvi_core.errors.Interrupted`."""
@@ -64,11 +76,13 @@ def run_reports(input_path, aar, out, kostragrupper=None, kommuner=None, jobs=1,
     # tables while the reports read them
     tables_dir = out / RESULTS_DIR
     intern_dir = Path(os.path.abspath(intern)) if intern else default_intern(out)
-    with folder_lock(out, "kvi reports"), folder_locks(tables_dir, intern_dir, what="kvi reports"), \
-            _signals_interrupt():
+    with (
+        folder_lock(out, "kvi reports"),
+        folder_locks(tables_dir, intern_dir, what="kvi reports"),
+        _signals_interrupt(),
+    ):
         _clean_old_layout(out)
-        return _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold, progress, force,
-                            intern)
+        return _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold, progress, force, intern)
 
 
 @contextmanager
@@ -135,13 +149,16 @@ def _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold,
     reports = manifest.load_reports(manifest_path)
     todo = [j for j in all_jobs if force or not manifest.unchanged(reports.get(j.id), j.key, year_dir)]
     skipped = len(all_jobs) - len(todo)
-    log(f"kvi: {len(all_jobs)} rapporter for {aar}: {len(todo)} lages, {skipped} er uendret og hoppes over"
-        + (f" ({jobs} parallelle jobber)" if todo else ""))
+    log(
+        f"kvi: {len(all_jobs)} rapporter for {aar}: {len(todo)} lages, {skipped} er uendret og hoppes over"
+        + (f" ({jobs} parallelle jobber)" if todo else "")
+    )
 
     head = {
         "aar": aar,
         "inndata": {
-            "fil": str(input_path), "sha256": meta.get("input_sha256"),
+            "fil": str(input_path),
+            "sha256": meta.get("input_sha256"),
             "kostragrupper": str(kostragrupper) if kostragrupper else None,
             "kostragrupper_sha256": sha256_file(kostragrupper) if kostragrupper else None,
         },
@@ -150,8 +167,9 @@ def _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold,
             "mappe": os.path.relpath(results_dir, year_dir),
             "beregnet_pa_nytt": recomputed,
             "filer": {n: sha256_file(results_dir / n) for n in PUBLISHED_FILES if (results_dir / n).exists()},
-            "metadata": {k: meta.get(k) for k in ("generert", "kvi_versjon", "terskel", "syntetisk",
-                                                  "kostragruppering", "aar")},
+            "metadata": {
+                k: meta.get(k) for k in ("generert", "kvi_versjon", "terskel", "syntetisk", "kostragruppering", "aar")
+            },
         },
         "versjoner": manifest.versions(),
         "kode_sha256": code_sha(reporting=True),
@@ -175,8 +193,10 @@ def _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold,
         shutil.rmtree(year_dir / WORK_DIR, ignore_errors=True)
         index = write_index(year_dir, aar, final, kommune_list, meta, NATIONAL, results_dir, write_text)
     elapsed = time.perf_counter() - started
-    log(f"kvi: {record.stats['laget']} rapporter laget, {skipped} uendret, {len(failures)} feilet "
-        f"på {elapsed:.1f} s; oversikt: {index}")
+    log(
+        f"kvi: {record.stats['laget']} rapporter laget, {skipped} uendret, {len(failures)} feilet "
+        f"på {elapsed:.1f} s; oversikt: {index}"
+    )
     if failures:
         log("kvi: disse rapportene feilet:")
         for jid, err in sorted(failures.items()):

@@ -5,6 +5,7 @@ both versions: a kommune that was split (1507 Ålesund -> 1508 Ålesund + 1580 H
 fylke was divided (Viken -> Østfold, Akershus, Buskerud). Renumbering and renaming are not breaks
 (contract §7). The words are in ``texts``.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -31,8 +32,14 @@ def kommune_breaks(kommunenr: str) -> list[dict]:
         return out
     old_codes = list(dict.fromkeys(mine["kommunenummer_2023"]))
     if len(old_codes) > 1:  # several old kommuner became this one
-        out.append({"kind": "merged", "name": mine["kommunenavn_2024"].iloc[0],
-                    "parts": list(dict.fromkeys(mine["kommunenavn_2023"])), "year": CHANGE_YEAR})
+        out.append(
+            {
+                "kind": "merged",
+                "name": mine["kommunenavn_2024"].iloc[0],
+                "parts": list(dict.fromkeys(mine["kommunenavn_2023"])),
+                "year": CHANGE_YEAR,
+            }
+        )
     elif (mine["type"] == "split").any():
         source = changes[changes["kommunenummer_2023"] == old_codes[0]]
         old_name = source["kommunenavn_2023"].iloc[0]
@@ -46,8 +53,9 @@ def kommune_breaks(kommunenr: str) -> list[dict]:
         of, nf = old_f.iloc[0], new_f.iloc[0]
         members = changes[changes["kommunenummer_2023"].str[:2] == of["fylkenr"]]["kommunenummer_2024"].str[:2]
         if members.nunique() > 1 and of["fylke_navn"] != nf["fylke_navn"]:
-            out.append({"kind": "fylke_divided", "fylke": nf["fylke_navn"], "old": of["fylke_navn"],
-                        "year": CHANGE_YEAR})
+            out.append(
+                {"kind": "fylke_divided", "fylke": nf["fylke_navn"], "old": of["fylke_navn"], "year": CHANGE_YEAR}
+            )
     return out
 
 

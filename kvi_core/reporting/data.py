@@ -8,6 +8,7 @@ folder whose ``metadata.json`` says the numbers are not suppressed, and it never
 Tables are cached per process, keyed by path, size and modification time, so a kernel that makes
 hundreds of reports in a row reads each file once (see ``kvi_core.reporting.execute``).
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,15 @@ from kvi_core.publish import (  # the one list of published files
 )
 
 # Read as text so that codes such as "0301" keep their leading zero.
-_TEXT_COLUMNS = {"region": str, "kilde_region": str, "unit": str, "region_navn": str, "posisjon": str,
-                 "periode": str, "signal": str}
+_TEXT_COLUMNS = {
+    "region": str,
+    "kilde_region": str,
+    "unit": str,
+    "region_navn": str,
+    "posisjon": str,
+    "periode": str,
+    "signal": str,
+}
 
 _CACHE: dict[tuple, object] = {}
 
@@ -160,7 +168,9 @@ class Results:
     @property
     def variasjon(self) -> pd.DataFrame:
         if not self._variasjon_path.exists():
-            return pd.DataFrame(columns=["indikator", "aar", "niva", "region", "region_navn", "nevner", "andel", "posisjon"])
+            return pd.DataFrame(
+                columns=["indikator", "aar", "niva", "region", "region_navn", "nevner", "andel", "posisjon"]
+            )
         return _cached(self._variasjon_path, _read_csv)
 
     @property
@@ -200,14 +210,19 @@ class Results:
                 return None
             for old in [k for k in _CACHE if k[:2] == key[:2] and k[-1] == int(aar)]:
                 del _CACHE[old]
-            v = _cached(self._variasjon3_path, _read_csv) if self._variasjon3_path.exists() else self.variasjon.iloc[0:0]
+            v = (
+                _cached(self._variasjon3_path, _read_csv)
+                if self._variasjon3_path.exists()
+                else self.variasjon.iloc[0:0]
+            )
             v = v[v["aar"].astype(int) == int(aar)] if len(v) else v
             by_region = {str(k): g for k, g in t.groupby("region", sort=False)}
             regions = t.drop_duplicates("region")[["niva", "region", "region_navn"]].reset_index(drop=True)
             members = self.members_all[self.members_all["aar"].astype(int) == int(aar)]
             periode = str(t["periode"].iloc[0]) if "periode" in t else f"{int(aar) - 2}-{int(aar)}"
-            hit = _CACHE[key] = YearView(int(aar), by_region, regions, members.reset_index(drop=True),
-                                         v.reset_index(drop=True), periode)
+            hit = _CACHE[key] = YearView(
+                int(aar), by_region, regions, members.reset_index(drop=True), v.reset_index(drop=True), periode
+            )
         return hit
 
     def year(self, aar: int) -> YearView:

@@ -9,6 +9,7 @@ from their parameters, and the worker restarts the kernel after a failure and ev
 (ZMQ "address already in use"): on POSIX the kernel talks over IPC sockets in the worker's own
 folder instead, and a failed start is retried in any case.
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,12 +40,28 @@ class ReusedKernelEngine(NBClientEngine):
     notebook after notebook.)"""
 
     @classmethod
-    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                 stderr_file=None, start_timeout=60, execution_timeout=None, km=None, kc=None,
-                                 **kwargs):
+    def execute_managed_notebook(
+        cls,
+        nb_man,
+        kernel_name,
+        log_output=False,
+        stdout_file=None,
+        stderr_file=None,
+        start_timeout=60,
+        execution_timeout=None,
+        km=None,
+        kc=None,
+        **kwargs,
+    ):
         client = PapermillNotebookClient(
-            nb_man, km=km, kernel_name=kernel_name, timeout=execution_timeout, startup_timeout=start_timeout,
-            log=logging.getLogger("papermill"), log_output=log_output, stdout_file=stdout_file,
+            nb_man,
+            km=km,
+            kernel_name=kernel_name,
+            timeout=execution_timeout,
+            startup_timeout=start_timeout,
+            log=logging.getLogger("papermill"),
+            log_output=log_output,
+            stdout_file=stdout_file,
             stderr_file=stderr_file,
         )
         client.kc = kc
@@ -78,8 +95,14 @@ def kernel_env() -> dict[str, str]:
 class Kernel:
     """One started kernel, reused for many notebooks."""
 
-    def __init__(self, kernel_name: str = "python3", cwd: str | Path | None = None, restart_every: int = 150,
-                 start_timeout: float = 60, tries: int = 6):
+    def __init__(
+        self,
+        kernel_name: str = "python3",
+        cwd: str | Path | None = None,
+        restart_every: int = 150,
+        start_timeout: float = 60,
+        tries: int = 6,
+    ):
         self.kernel_name = kernel_name
         self.cwd = str(cwd or os.getcwd())
         self.restart_every = restart_every
@@ -154,8 +177,14 @@ class Kernel:
         return self.km is not None and bool(run_sync(self.km.is_alive)())
 
     # --- running notebooks -------------------------------------------------------------------
-    def execute(self, notebook: str | Path, output: str | Path, parameters: dict, timeout: float = 600,
-                published_as: str | None = None):
+    def execute(
+        self,
+        notebook: str | Path,
+        output: str | Path,
+        parameters: dict,
+        timeout: float = 600,
+        published_as: str | None = None,
+    ):
         """Run ``notebook`` with ``parameters`` (papermill), write the executed copy to ``output``,
         byte-stable (:func:`stable_notebook`; ``published_as`` is the path it is published under)."""
         if self.km is None or self.runs >= self.restart_every or not self.alive():
@@ -163,9 +192,18 @@ class Kernel:
         self.runs += 1
         try:
             nb = papermill.execute_notebook(
-                str(notebook), str(output), parameters=parameters, engine_name=ENGINE_NAME, km=self.km, kc=self.kc,
-                kernel_name=self.kernel_name, progress_bar=False, request_save_on_cell_execute=False,
-                log_output=False, execution_timeout=timeout, cwd=None,
+                str(notebook),
+                str(output),
+                parameters=parameters,
+                engine_name=ENGINE_NAME,
+                km=self.km,
+                kc=self.kc,
+                kernel_name=self.kernel_name,
+                progress_bar=False,
+                request_save_on_cell_execute=False,
+                log_output=False,
+                execution_timeout=timeout,
+                cwd=None,
             )
         except BaseException:
             self.shutdown()  # the kernel's state is unknown after a failure: the next run starts anew

@@ -11,6 +11,7 @@ what the published numbers already tell (100 % minus the shown shares of the sam
 Every function returns ``(svg_text, alt_text)``; the alt text states what the figure shows, with
 the kommune's and the land's numbers.
 """
+
 from __future__ import annotations
 
 from xml.sax.saxutils import escape
@@ -36,7 +37,6 @@ FONT = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif"
 
 def _x(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".")
-
 
 
 def _svg_open(width: float, height: float, title: str) -> list[str]:
@@ -71,14 +71,20 @@ BAROMETER_MARKS = {
 
 def _mark(kind: str, x: float, y: float, colour: str, size: float = 5.0) -> str:
     if kind == "diamond":
-        return (f'<path d="M{_x(x)} {_x(y - size - 1.5)} L{_x(x + size + 1.5)} {_x(y)} L{_x(x)} {_x(y + size + 1.5)} '
-                f'L{_x(x - size - 1.5)} {_x(y)} Z" fill="{colour}" stroke="#FFFFFF" stroke-width="1"/>')
+        return (
+            f'<path d="M{_x(x)} {_x(y - size - 1.5)} L{_x(x + size + 1.5)} {_x(y)} L{_x(x)} {_x(y + size + 1.5)} '
+            f'L{_x(x - size - 1.5)} {_x(y)} Z" fill="{colour}" stroke="#FFFFFF" stroke-width="1"/>'
+        )
     if kind == "square":
-        return (f'<rect x="{_x(x - size + 0.5)}" y="{_x(y - size + 0.5)}" width="{_x(2 * size - 1)}" '
-                f'height="{_x(2 * size - 1)}" fill="{colour}"/>')
+        return (
+            f'<rect x="{_x(x - size + 0.5)}" y="{_x(y - size + 0.5)}" width="{_x(2 * size - 1)}" '
+            f'height="{_x(2 * size - 1)}" fill="{colour}"/>'
+        )
     if kind == "triangle":
-        return (f'<path d="M{_x(x)} {_x(y - size)} L{_x(x + size)} {_x(y + size - 1)} L{_x(x - size)} {_x(y + size - 1)} Z" '
-                f'fill="{colour}"/>')
+        return (
+            f'<path d="M{_x(x)} {_x(y - size)} L{_x(x + size)} {_x(y + size - 1)} L{_x(x - size)} {_x(y + size - 1)} Z" '
+            f'fill="{colour}"/>'
+        )
     if kind == "bar":
         return f'<rect x="{_x(x - 1.5)}" y="{_x(y - 11)}" width="3" height="22" fill="{colour}"/>'
     return f'<circle cx="{_x(x)}" cy="{_x(y)}" r="{_x(size)}" fill="{colour}"/>'
@@ -105,12 +111,18 @@ def barometer(rows: list[dict], navn: str) -> tuple[str, str]:
     # legend
     lx = 4.0
     items = [("diamond", "#000000", texts.BAROMETER_MARKS["kommune"])] + [
-        (shape, colour, texts.BAROMETER_MARKS[k]) for k, (shape, colour) in BAROMETER_MARKS.items()]
+        (shape, colour, texts.BAROMETER_MARKS[k]) for k, (shape, colour) in BAROMETER_MARKS.items()
+    ]
     for shape, colour, label in items:
-        out.append(_mark(shape, lx + 7, 16, colour, 5) if shape != "bar" else
-                   f'<rect x="{_x(lx + 5.5)}" y="7" width="3" height="18" fill="{colour}"/>')
+        out.append(
+            _mark(shape, lx + 7, 16, colour, 5)
+            if shape != "bar"
+            else f'<rect x="{_x(lx + 5.5)}" y="7" width="3" height="18" fill="{colour}"/>'
+        )
         if shape == "diamond":
-            out.append(f'<line x1="{_x(lx - 2)}" y1="16" x2="{_x(lx + 16)}" y2="16" stroke="#000000" stroke-width="2"/>')
+            out.append(
+                f'<line x1="{_x(lx - 2)}" y1="16" x2="{_x(lx + 16)}" y2="16" stroke="#000000" stroke-width="2"/>'
+            )
         out.append(f'<text x="{_x(lx + 20)}" y="20">{escape(label)}</text>')
         lx += 20 + 6.3 * len(label) + 18
     # grid and axis
@@ -128,34 +140,45 @@ def barometer(rows: list[dict], navn: str) -> tuple[str, str]:
         for j, line in enumerate(_wrap(r["title"], 26)[:2]):
             out.append(f'<text x="4" y="{_x(y0 + 17 + 14 * j)}" font-weight="bold">{escape(line)}</text>')
         value = "" if is_missing(r["andel"]) else fmt_pct(r["andel"])
-        out.append(f'<text x="4" y="{_x(y0 + 44)}" font-size="10.5">{escape(value)}'
-                   f'{" " if value else ""}{escape(r["period"])}</text>')
+        out.append(
+            f'<text x="4" y="{_x(y0 + 44)}" font-size="10.5">{escape(value)}'
+            f"{' ' if value else ''}{escape(r['period'])}</text>"
+        )
         for k, (shape, colour) in BAROMETER_MARKS.items():
             v = r["marks"].get(k)
             if not is_missing(v):
                 out.append(_mark(shape, X(v), cy, colour))
         if is_missing(r["andel"]):
-            out.append(f'<text x="{_x(left + 6)}" y="{_x(cy - 12)}" font-style="italic" font-size="10.5">'
-                       f'{escape(r["missing"])}</text>')
+            out.append(
+                f'<text x="{_x(left + 6)}" y="{_x(cy - 12)}" font-style="italic" font-size="10.5">'
+                f"{escape(r['missing'])}</text>"
+            )
         else:
             if not (is_missing(r["lo"]) or is_missing(r["hi"])):
-                out.append(f'<line x1="{_x(X(r["lo"]))}" y1="{_x(cy)}" x2="{_x(X(r["hi"]))}" y2="{_x(cy)}" '
-                           'stroke="#000000" stroke-width="3"/>')
+                out.append(
+                    f'<line x1="{_x(X(r["lo"]))}" y1="{_x(cy)}" x2="{_x(X(r["hi"]))}" y2="{_x(cy)}" '
+                    'stroke="#000000" stroke-width="3"/>'
+                )
             out.append(_mark("diamond", X(r["andel"]), cy, "#000000", 5.5))
         symbol, words = texts.SIGNAL[r["signal"]]
         out.append(f'<text x="{_x(right_x)}" y="{_x(y0 + 22)}" font-size="13" font-weight="bold">{symbol}</text>')
         for j, line in enumerate(_wrap(words, 20)[:3]):
             out.append(f'<text x="{_x(right_x + 30)}" y="{_x(y0 + 21 + 13 * j)}">{escape(line)}</text>')
-        marks = ", ".join(f"{texts.BAROMETER_MARKS[k].lower()} {fmt_pct(v)}" for k, v in r["marks"].items()
-                          if not is_missing(v))
-        me = (f"{fmt_pct(r['andel'])} ({escape(r['period'])}, intervall {fmt_pct(r['lo'])} til {fmt_pct(r['hi'])})"
-              if not is_missing(r["andel"]) else r["missing"])
+        marks = ", ".join(
+            f"{texts.BAROMETER_MARKS[k].lower()} {fmt_pct(v)}" for k, v in r["marks"].items() if not is_missing(v)
+        )
+        me = (
+            f"{fmt_pct(r['andel'])} ({escape(r['period'])}, intervall {fmt_pct(r['lo'])} til {fmt_pct(r['hi'])})"
+            if not is_missing(r["andel"])
+            else r["missing"]
+        )
         described.append(f"{r['title']}: {me}; {marks}; {words}.")
     out.append("</svg>")
     return "\n".join(out), texts.alt_barometer(navn, described)
 
 
 # --- the four categories by age -----------------------------------------------------------------------
+
 
 def categories_by_age(
     shares: dict[str, dict[tuple[str, str], float | None]],
@@ -180,15 +203,20 @@ def categories_by_age(
     top = 50.0
     height = top + len(AGE_GROUPS) * (head_h + row_h * len(units) + gap) + 22.0
     out = _svg_open(W, height, title)
-    out.insert(2, '<defs><pattern id="skjult" width="6" height="6" patternUnits="userSpaceOnUse" '
-               'patternTransform="rotate(45)"><rect width="6" height="6" fill="#FFFFFF"/>'
-               f'<line x1="0" y1="0" x2="0" y2="6" stroke="{HATCH}" stroke-width="1.5"/></pattern></defs>')
+    out.insert(
+        2,
+        '<defs><pattern id="skjult" width="6" height="6" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><rect width="6" height="6" fill="#FFFFFF"/>'
+        f'<line x1="0" y1="0" x2="0" y2="6" stroke="{HATCH}" stroke-width="1.5"/></pattern></defs>',
+    )
     out.append(f'<text x="4" y="16" font-size="13" font-weight="bold">{escape(title)}</text>')
     lx = left
     for kat in list(CATEGORIES) + ["skjult"]:
         fill = "url(#skjult)" if kat == "skjult" else CATEGORY_COLOURS[kat]
         label = texts.FIG_HIDDEN.capitalize() if kat == "skjult" else CATEGORY_LABELS[kat]
-        out.append(f'<rect x="{_x(lx)}" y="25" width="12" height="12" fill="{fill}" stroke="{OUTLINE}" stroke-width="0.8"/>')
+        out.append(
+            f'<rect x="{_x(lx)}" y="25" width="12" height="12" fill="{fill}" stroke="{OUTLINE}" stroke-width="0.8"/>'
+        )
         out.append(f'<text x="{_x(lx + 16)}" y="35.5">{escape(label)}</text>')
         lx += 16 + 6.6 * len(label) + 18
     y_end = height - 22
@@ -198,12 +226,16 @@ def categories_by_age(
         out.append(f'<text x="{_x(gx)}" y="{_x(y_end + 14)}" text-anchor="middle" font-size="10">{p} %</text>')
 
     def seg(x: float, w: float, cy: float, fill: str, label: str) -> list[str]:
-        parts = [f'<rect x="{_x(x)}" y="{_x(cy)}" width="{_x(w)}" height="{_x(bar_h)}" fill="{fill}" '
-                 f'stroke="{OUTLINE}" stroke-width="0.8"/>']
+        parts = [
+            f'<rect x="{_x(x)}" y="{_x(cy)}" width="{_x(w)}" height="{_x(bar_h)}" fill="{fill}" '
+            f'stroke="{OUTLINE}" stroke-width="0.8"/>'
+        ]
         if label and w >= 6.6 * len(label) + 6:
             halo = ' stroke="#FFFFFF" stroke-width="3" paint-order="stroke"' if fill.startswith("url") else ""
-            parts.append(f'<text x="{_x(x + w / 2)}" y="{_x(cy + bar_h - 2.5)}" text-anchor="middle" '
-                         f'font-size="10" fill="#000000"{halo}>{escape(label)}</text>')
+            parts.append(
+                f'<text x="{_x(x + w / 2)}" y="{_x(cy + bar_h - 2.5)}" text-anchor="middle" '
+                f'font-size="10" fill="#000000"{halo}>{escape(label)}</text>'
+            )
         return parts
 
     y = top
@@ -274,14 +306,20 @@ TREND_STYLES = (  # (colour, marker, dash) for kommune, fylke, land (and a fourt
 
 def _marker(kind: str, x: float, y: float, colour: str) -> str:
     if kind == "diamond":
-        return (f'<path d="M{_x(x)} {_x(y - 6)} L{_x(x + 6)} {_x(y)} L{_x(x)} {_x(y + 6)} L{_x(x - 6)} {_x(y)} Z" '
-                f'fill="{colour}" stroke="#000000" stroke-width="0.7"/>')
+        return (
+            f'<path d="M{_x(x)} {_x(y - 6)} L{_x(x + 6)} {_x(y)} L{_x(x)} {_x(y + 6)} L{_x(x - 6)} {_x(y)} Z" '
+            f'fill="{colour}" stroke="#000000" stroke-width="0.7"/>'
+        )
     if kind == "square":
-        return (f'<rect x="{_x(x - 4.5)}" y="{_x(y - 4.5)}" width="9" height="9" fill="{colour}" '
-                'stroke="#000000" stroke-width="0.7"/>')
+        return (
+            f'<rect x="{_x(x - 4.5)}" y="{_x(y - 4.5)}" width="9" height="9" fill="{colour}" '
+            'stroke="#000000" stroke-width="0.7"/>'
+        )
     if kind == "triangle":
-        return (f'<path d="M{_x(x)} {_x(y - 6)} L{_x(x + 6)} {_x(y + 4.5)} L{_x(x - 6)} {_x(y + 4.5)} Z" '
-                f'fill="{colour}" stroke="#000000" stroke-width="0.7"/>')
+        return (
+            f'<path d="M{_x(x)} {_x(y - 6)} L{_x(x + 6)} {_x(y + 4.5)} L{_x(x - 6)} {_x(y + 4.5)} Z" '
+            f'fill="{colour}" stroke="#000000" stroke-width="0.7"/>'
+        )
     return f'<circle cx="{_x(x)}" cy="{_x(y)}" r="4.5" fill="{colour}" stroke="#000000" stroke-width="0.7"/>'
 
 
@@ -295,9 +333,11 @@ def trend(series: list[dict], years: list[int], title: str, notes: list[str] = (
     """
     W, left, right, top = 900.0, 52.0, 16.0, 46.0
     plot_h = 104.0
-    notes = list(notes) + [f"{s['label']}: " + ", ".join(f"{y} {st}" for y, st in zip(years, s["status"])
-                                                           if st and st != "brudd")
-                           for s in series if any(st and st != "brudd" for st in s["status"])]
+    notes = list(notes) + [
+        f"{s['label']}: " + ", ".join(f"{y} {st}" for y, st in zip(years, s["status"]) if st and st != "brudd")
+        for s in series
+        if any(st and st != "brudd" for st in s["status"])
+    ]
     height = top + plot_h + 32 + 14 * len(notes) + 6
     pw = W - left - right
     n = len(years)
@@ -313,7 +353,9 @@ def trend(series: list[dict], years: list[int], title: str, notes: list[str] = (
     lx = left
     for s, (colour, marker, dash) in zip(series, TREND_STYLES):
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        out.append(f'<line x1="{_x(lx)}" y1="31" x2="{_x(lx + 26)}" y2="31" stroke="{colour}" stroke-width="2"{dash_attr}/>')
+        out.append(
+            f'<line x1="{_x(lx)}" y1="31" x2="{_x(lx + 26)}" y2="31" stroke="{colour}" stroke-width="2"{dash_attr}/>'
+        )
         out.append(_marker(marker, lx + 13, 31, colour))
         out.append(f'<text x="{_x(lx + 32)}" y="35">{escape(s["label"])}</text>')
         lx += 32 + 6.6 * len(s["label"]) + 22
@@ -321,29 +363,39 @@ def trend(series: list[dict], years: list[int], title: str, notes: list[str] = (
         out.append(f'<line x1="{_x(left)}" y1="{_x(Y(v))}" x2="{_x(W - right)}" y2="{_x(Y(v))}" stroke="#DDDDDD"/>')
         out.append(f'<text x="{_x(left - 6)}" y="{_x(Y(v) + 4)}" text-anchor="end" font-size="10">{v} %</text>')
     for i, y in enumerate(years):
-        out.append(f'<text x="{_x(X(i, 1))}" y="{_x(top + plot_h + 16)}" text-anchor="middle" font-size="10">{y}</text>')
+        out.append(
+            f'<text x="{_x(X(i, 1))}" y="{_x(top + plot_h + 16)}" text-anchor="middle" font-size="10">{y}</text>'
+        )
     for k, (s, (colour, marker, dash)) in enumerate(zip(series, TREND_STYLES)):
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         for i in range(n - 1):  # a line only between two neighbouring years that both have a number
             a, b = s["andel"][i], s["andel"][i + 1]
             if not (is_missing(a) or is_missing(b)):
-                out.append(f'<line x1="{_x(X(i, k))}" y1="{_x(Y(a))}" x2="{_x(X(i + 1, k))}" y2="{_x(Y(b))}" '
-                           f'stroke="{colour}" stroke-width="2"{dash_attr}/>')
+                out.append(
+                    f'<line x1="{_x(X(i, k))}" y1="{_x(Y(a))}" x2="{_x(X(i + 1, k))}" y2="{_x(Y(b))}" '
+                    f'stroke="{colour}" stroke-width="2"{dash_attr}/>'
+                )
         for i in range(n):
             a, lo, hi = s["andel"][i], s["lo"][i], s["hi"][i]
             if is_missing(a):
                 continue
             if not (is_missing(lo) or is_missing(hi)):
-                out.append(f'<line x1="{_x(X(i, k))}" y1="{_x(Y(lo))}" x2="{_x(X(i, k))}" y2="{_x(Y(hi))}" '
-                           f'stroke="{colour}" stroke-width="1.2"/>')
+                out.append(
+                    f'<line x1="{_x(X(i, k))}" y1="{_x(Y(lo))}" x2="{_x(X(i, k))}" y2="{_x(Y(hi))}" '
+                    f'stroke="{colour}" stroke-width="1.2"/>'
+                )
                 for v in (lo, hi):
-                    out.append(f'<line x1="{_x(X(i, k) - 3)}" y1="{_x(Y(v))}" x2="{_x(X(i, k) + 3)}" '
-                               f'y2="{_x(Y(v))}" stroke="{colour}" stroke-width="1.2"/>')
+                    out.append(
+                        f'<line x1="{_x(X(i, k) - 3)}" y1="{_x(Y(v))}" x2="{_x(X(i, k) + 3)}" '
+                        f'y2="{_x(Y(v))}" stroke="{colour}" stroke-width="1.2"/>'
+                    )
             out.append(_marker(marker, X(i, k), Y(a), colour))
             if k == 0:
-                out.append(f'<text x="{_x(X(i, k) - 8)}" y="{_x(Y(a) + 4)}" text-anchor="end" font-size="10" '
-                           f'font-weight="bold" stroke="#FFFFFF" stroke-width="3" paint-order="stroke">'
-                           f'{fmt_pct(a, unit=False)}</text>')
+                out.append(
+                    f'<text x="{_x(X(i, k) - 8)}" y="{_x(Y(a) + 4)}" text-anchor="end" font-size="10" '
+                    f'font-weight="bold" stroke="#FFFFFF" stroke-width="3" paint-order="stroke">'
+                    f"{fmt_pct(a, unit=False)}</text>"
+                )
     y = top + plot_h + 32
     out.append(f'<text x="4" y="{_x(y)}" font-size="10">{escape(texts.FIG_TREND_NOTE)}</text>')
     for note in notes:
@@ -352,17 +404,25 @@ def trend(series: list[dict], years: list[int], title: str, notes: list[str] = (
     out.append("</svg>")
 
     def describe(s: dict) -> str:
-        vals = [f"{y} {fmt_pct(a) if not is_missing(a) else (st or 'mangler')}"
-                for y, a, st in zip(years, s["andel"], s["status"])]
+        vals = [
+            f"{y} {fmt_pct(a) if not is_missing(a) else (st or 'mangler')}"
+            for y, a, st in zip(years, s["andel"], s["status"])
+        ]
         return f"{s['label']}: " + ", ".join(vals) + "."
 
     span = f"{years[0]}\u2013{years[-1]}" if n > 1 else str(years[0])
-    alt = texts.alt_trend(title, span, [s["label"] for s in series], [describe(s) for s in series] + list(notes[:0]),
-                          any("brudd" in s["status"] for s in series))
+    alt = texts.alt_trend(
+        title,
+        span,
+        [s["label"] for s in series],
+        [describe(s) for s in series] + list(notes[:0]),
+        any("brudd" in s["status"] for s in series),
+    )
     return "\n".join(out), alt
 
 
 # --- the national overview's page 1 -------------------------------------------------------------
+
 
 def national_overview(rows: list[dict], aar: int) -> tuple[str, str]:
     """One row per indicator: land's share (black bar with its value), the kommuner's spread (grey box
@@ -380,17 +440,25 @@ def national_overview(rows: list[dict], aar: int) -> tuple[str, str]:
     def X(v: float) -> float:
         return left + axis_w * float(v) / 100
 
-    out.append(f'<rect x="4" y="8" width="3" height="16" fill="#000000"/><text x="14" y="20">{texts.NATIONAL_MARKS["land"]}</text>')
-    out.append(f'<rect x="80" y="9" width="26" height="14" fill="#D9D9D9" stroke="{OUTLINE}"/>'
-               f'<text x="112" y="20">{texts.NATIONAL_MARKS["box"]}</text>')
-    out.append(f'<line x1="330" y1="16" x2="356" y2="16" stroke="{OUTLINE}" stroke-width="1.5"/>'
-               f'<text x="362" y="20">{texts.NATIONAL_MARKS["range"]}</text>')
+    out.append(
+        f'<rect x="4" y="8" width="3" height="16" fill="#000000"/><text x="14" y="20">{texts.NATIONAL_MARKS["land"]}</text>'
+    )
+    out.append(
+        f'<rect x="80" y="9" width="26" height="14" fill="#D9D9D9" stroke="{OUTLINE}"/>'
+        f'<text x="112" y="20">{texts.NATIONAL_MARKS["box"]}</text>'
+    )
+    out.append(
+        f'<line x1="330" y1="16" x2="356" y2="16" stroke="{OUTLINE}" stroke-width="1.5"/>'
+        f'<text x="362" y="20">{texts.NATIONAL_MARKS["range"]}</text>'
+    )
     y_end = top + row_h * len(rows)
     for p in (0, 25, 50, 75, 100):
         out.append(f'<line x1="{_x(X(p))}" y1="{_x(top - 4)}" x2="{_x(X(p))}" y2="{_x(y_end)}" stroke="#DDDDDD"/>')
         out.append(f'<text x="{_x(X(p))}" y="{_x(y_end + 16)}" text-anchor="middle" font-size="10">{p} %</text>')
-    out.append(f'<text x="{_x(right_x)}" y="{_x(top - 8)}" font-weight="bold" font-size="10">'
-               f'{escape(texts.SIGNAL["tydelig_hoyere"][0])} / {escape(texts.SIGNAL["tydelig_lavere"][0])} kommuner</text>')
+    out.append(
+        f'<text x="{_x(right_x)}" y="{_x(top - 8)}" font-weight="bold" font-size="10">'
+        f"{escape(texts.SIGNAL['tydelig_hoyere'][0])} / {escape(texts.SIGNAL['tydelig_lavere'][0])} kommuner</text>"
+    )
     described = []
     for i, r in enumerate(rows):
         y0 = top + i * row_h
@@ -402,19 +470,34 @@ def national_overview(rows: list[dict], aar: int) -> tuple[str, str]:
         q = r["quartiles"]
         if q is not None:
             mn, q1, med, q3, mx = q
-            out.append(f'<line x1="{_x(X(mn))}" y1="{_x(cy)}" x2="{_x(X(mx))}" y2="{_x(cy)}" stroke="{OUTLINE}" stroke-width="1.5"/>')
-            out.append(f'<rect x="{_x(X(q1))}" y="{_x(cy - 8)}" width="{_x(max(X(q3) - X(q1), 1))}" height="16" '
-                       f'fill="#D9D9D9" stroke="{OUTLINE}"/>')
-            out.append(f'<line x1="{_x(X(med))}" y1="{_x(cy - 8)}" x2="{_x(X(med))}" y2="{_x(cy + 8)}" stroke="{OUTLINE}"/>')
+            out.append(
+                f'<line x1="{_x(X(mn))}" y1="{_x(cy)}" x2="{_x(X(mx))}" y2="{_x(cy)}" stroke="{OUTLINE}" stroke-width="1.5"/>'
+            )
+            out.append(
+                f'<rect x="{_x(X(q1))}" y="{_x(cy - 8)}" width="{_x(max(X(q3) - X(q1), 1))}" height="16" '
+                f'fill="#D9D9D9" stroke="{OUTLINE}"/>'
+            )
+            out.append(
+                f'<line x1="{_x(X(med))}" y1="{_x(cy - 8)}" x2="{_x(X(med))}" y2="{_x(cy + 8)}" stroke="{OUTLINE}"/>'
+            )
         if not is_missing(r["land"]):
             out.append(f'<rect x="{_x(X(r["land"]) - 1.5)}" y="{_x(cy - 14)}" width="3" height="28" fill="#000000"/>')
-            out.append(f'<text x="{_x(X(r["land"]))}" y="{_x(cy - 16)}" text-anchor="middle" font-size="10" '
-                       f'font-weight="bold" stroke="#FFFFFF" stroke-width="3" paint-order="stroke">{fmt_pct(r["land"])}</text>')
-        out.append(f'<text x="{_x(right_x)}" y="{_x(cy + 4)}">{escape(texts.SIGNAL["tydelig_hoyere"][0])} {r["over"]}   '
-                   f'{escape(texts.SIGNAL["tydelig_lavere"][0])} {r["under"]}</text>')
-        spread = (f"kommunene fra {fmt_pct(q[0])} til {fmt_pct(q[4])}, midterste halvpart {fmt_pct(q[1])} til "
-                  f"{fmt_pct(q[3])}" if q is not None else "kommunene skjult")
-        described.append(f"{r['title']}: landet {fmt_pct(r['land'])}; {spread}; {r['over']} kommuner tydelig høyere "
-                         f"og {r['under']} tydelig lavere.")
+            out.append(
+                f'<text x="{_x(X(r["land"]))}" y="{_x(cy - 16)}" text-anchor="middle" font-size="10" '
+                f'font-weight="bold" stroke="#FFFFFF" stroke-width="3" paint-order="stroke">{fmt_pct(r["land"])}</text>'
+            )
+        out.append(
+            f'<text x="{_x(right_x)}" y="{_x(cy + 4)}">{escape(texts.SIGNAL["tydelig_hoyere"][0])} {r["over"]}   '
+            f"{escape(texts.SIGNAL['tydelig_lavere'][0])} {r['under']}</text>"
+        )
+        spread = (
+            f"kommunene fra {fmt_pct(q[0])} til {fmt_pct(q[4])}, midterste halvpart {fmt_pct(q[1])} til {fmt_pct(q[3])}"
+            if q is not None
+            else "kommunene skjult"
+        )
+        described.append(
+            f"{r['title']}: landet {fmt_pct(r['land'])}; {spread}; {r['over']} kommuner tydelig høyere "
+            f"og {r['under']} tydelig lavere."
+        )
     out.append("</svg>")
     return "\n".join(out), texts.alt_national(aar, described)

@@ -2,6 +2,7 @@
 a search box that filters as you type (inline script: works offline, keyboard and screen reader
 usable: a labelled search field and a live count), the generation date and links to the data files.
 Self-contained: no network at view time. Words from ``texts``."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -63,8 +64,16 @@ SCRIPT = """
 })();
 """
 
-DATA_FILES = ("indikatorer.csv", "indikatorer.parquet", "variasjon.csv", "tidsserie.csv", "indikatorer_3ar.csv",
-              "variasjon_3ar.csv", "regioner.csv", "metadata.json")
+DATA_FILES = (
+    "indikatorer.csv",
+    "indikatorer.parquet",
+    "variasjon.csv",
+    "tidsserie.csv",
+    "indikatorer_3ar.csv",
+    "variasjon_3ar.csv",
+    "regioner.csv",
+    "metadata.json",
+)
 
 
 def _when(iso: str) -> str:
@@ -79,12 +88,21 @@ def _links(entry: dict | None, label: str) -> str:
     if not entry or entry.get("status") != "ok":
         return f'{escape(label)} <span class="mangler">{escape(texts.INDEX_MISSING)}</span>'
     f = entry["filer"]
-    return (f'<a href="{escape(f["html"]["fil"])}">{escape(label)}</a> '
-            f'(<a href="{escape(f["pdf"]["fil"])}" aria-label="{escape(label)}, PDF">PDF</a>)')
+    return (
+        f'<a href="{escape(f["html"]["fil"])}">{escape(label)}</a> '
+        f'(<a href="{escape(f["pdf"]["fil"])}" aria-label="{escape(label)}, PDF">PDF</a>)'
+    )
 
 
-def index_html(aar: int, manifest: dict, kommuner: list[dict], meta: dict, national_id: str,
-               data_dir: str | None, data_files: list[str]) -> str:
+def index_html(
+    aar: int,
+    manifest: dict,
+    kommuner: list[dict],
+    meta: dict,
+    national_id: str,
+    data_dir: str | None,
+    data_files: list[str],
+) -> str:
     """The page's HTML. ``kommuner``: dicts with kommunenr, navn, fylke (in classification order)."""
     reports = manifest.get("rapporter", {})
     by_fylke: dict[str, list[dict]] = {}
@@ -95,15 +113,21 @@ def index_html(aar: int, manifest: dict, kommuner: list[dict], meta: dict, natio
         items = "\n".join(
             f'<li data-sok="{escape(k["navn"])} {escape(k["kommunenr"])} {escape(fylke)}">'
             f'<span class="nr">{escape(k["kommunenr"])}</span> {_links(reports.get(k["kommunenr"]), k["navn"])}</li>'
-            for k in ks)
-        sections.append(f'<section class="fylke" aria-labelledby="fylke-{i}"><h3 id="fylke-{i}">{escape(fylke)}</h3>\n'
-                        f'<ul class="kommuner">\n{items}\n</ul></section>')
+            for k in ks
+        )
+        sections.append(
+            f'<section class="fylke" aria-labelledby="fylke-{i}"><h3 id="fylke-{i}">{escape(fylke)}</h3>\n'
+            f'<ul class="kommuner">\n{items}\n</ul></section>'
+        )
     notice = texts.synthetic_notice(meta).replace("**", "")
     kostra = (meta.get("kostragruppering") or {}).get("merknad", "")
     data = ""
     if data_dir is not None and data_files:
-        data = (f'<h2>{escape(texts.INDEX_DATA_HEADING)}</h2>\n<ul class="data">\n' + "\n".join(
-            f'<li><a href="{escape(data_dir)}/{escape(n)}">{escape(n)}</a></li>' for n in data_files) + "\n</ul>")
+        data = (
+            f'<h2>{escape(texts.INDEX_DATA_HEADING)}</h2>\n<ul class="data">\n'
+            + "\n".join(f'<li><a href="{escape(data_dir)}/{escape(n)}">{escape(n)}</a></li>' for n in data_files)
+            + "\n</ul>"
+        )
     title = f"{texts.TITLE} {aar}"
     template = texts.index_count("{n}", "{total}")
     return f"""<!DOCTYPE html>
@@ -118,7 +142,7 @@ def index_html(aar: int, manifest: dict, kommuner: list[dict], meta: dict, natio
 <header><h1>{escape(title)}</h1>
 <p>{escape(texts.index_generated(_when(manifest.get("generert", "")), __version__))}</p></header>
 <main>
-{f'<p class="merknad"><strong>{escape(notice)}</strong></p>' if notice else ''}
+{f'<p class="merknad"><strong>{escape(notice)}</strong></p>' if notice else ""}
 <section class="nasjonal" aria-labelledby="nasjonal"><h2 id="nasjonal">{escape(texts.INDEX_NATIONAL_HEADING)}</h2>
 <p>{_links(reports.get(national_id), f"{texts.INDEX_NATIONAL_HEADING} {aar}")}</p></section>
 <h2>{escape(texts.INDEX_KOMMUNER_HEADING)}</h2>
@@ -139,8 +163,16 @@ def index_html(aar: int, manifest: dict, kommuner: list[dict], meta: dict, natio
 """
 
 
-def write_index(year_dir: Path, aar: int, manifest: dict, kommuner: list[dict], meta: dict, national_id: str,
-                results_dir: Path | None, write_text) -> Path:
+def write_index(
+    year_dir: Path,
+    aar: int,
+    manifest: dict,
+    kommuner: list[dict],
+    meta: dict,
+    national_id: str,
+    results_dir: Path | None,
+    write_text,
+) -> Path:
     """Write ``year_dir/index.html`` with ``write_text(text, path)`` (the caller's atomic writer)."""
     data_dir, files = None, []
     if results_dir is not None and results_dir.is_dir():

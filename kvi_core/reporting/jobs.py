@@ -1,5 +1,6 @@
 """Planning a reports run: one job per report (the national overview first, then each kommune),
 each with the key that says whether its finished files are still current."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,8 +41,10 @@ def plan(results_dir: Path, aar: int, kommuner: list[str] | None, year_dir: Path
     fylke_of_unit = dict(zip(m.loc[m["niva"] == "fylke", "unit"], m.loc[m["niva"] == "fylke", "region"]))
     fylke_of = {k: fylke_of_unit.get(u, "") for u, k in zip(unit_kommune["unit"], unit_kommune["region"])}
     names = dict(zip(view.regions["region"], view.regions["region_navn"]))
-    all_k = [{"kommunenr": r["region"], "navn": r["region_navn"], "fylke": names.get(fylke_of.get(r["region"], ""), "")}
-             for r in kom.to_dict("records")]
+    all_k = [
+        {"kommunenr": r["region"], "navn": r["region_navn"], "fylke": names.get(fylke_of.get(r["region"], ""), "")}
+        for r in kom.to_dict("records")
+    ]
     wanted = all_k
     if kommuner:
         codes = [str(k).strip().zfill(4) for k in kommuner]
@@ -52,17 +55,34 @@ def plan(results_dir: Path, aar: int, kommuner: list[str] | None, year_dir: Path
         wanted = [k for k in all_k if k["kommunenr"] in set(codes)]
     files = {name: sha256_file(results_dir / name) for name in PUBLISHED_FILES if (results_dir / name).exists()}
     base = {
-        "aar": aar, "resultater": files, "kode_sha256": code_sha(reporting=True), "motor": render.versions(),
+        "aar": aar,
+        "resultater": files,
+        "kode_sha256": code_sha(reporting=True),
+        "motor": render.versions(),
         "kvi": __version__,
     }
     common = {"aar": aar, "resultater": str(results_dir), "vis_tittel": False}
-    jobs = [Job(NATIONAL, "Hele landet", str(NATIONAL_NOTEBOOK), dict(common),
-                {"title": texts.national_title(aar), "subtitle": "Nasjonal oversikt"},
-                stem="nasjonal_oversikt")]
+    jobs = [
+        Job(
+            NATIONAL,
+            "Hele landet",
+            str(NATIONAL_NOTEBOOK),
+            dict(common),
+            {"title": texts.national_title(aar), "subtitle": "Nasjonal oversikt"},
+            stem="nasjonal_oversikt",
+        )
+    ]
     for k in wanted:
-        jobs.append(Job(k["kommunenr"], k["navn"], str(KOMMUNE_NOTEBOOK), dict(common, kommunenr=k["kommunenr"]),
-                        {"title": texts.kommune_title(k["navn"], k["kommunenr"], aar), "subtitle": "Kommunerapport"},
-                        stem=f"kommunerapport_{k['kommunenr']}"))
+        jobs.append(
+            Job(
+                k["kommunenr"],
+                k["navn"],
+                str(KOMMUNE_NOTEBOOK),
+                dict(common, kommunenr=k["kommunenr"]),
+                {"title": texts.kommune_title(k["navn"], k["kommunenr"], aar), "subtitle": "Kommunerapport"},
+                stem=f"kommunerapport_{k['kommunenr']}",
+            )
+        )
     for j in jobs:
         j.key = _sha_json(dict(base, id=j.id, notebook=Path(j.notebook).name, front_matter=j.front_matter))
     return jobs, all_k, res.metadata

@@ -8,6 +8,7 @@ behind the figure; then one short section per indicator (categories and trend fi
 quality); then bydeler, the indicators' definitions, the method, and the full 16-måltall tables as an
 appendix (a collapsible section in HTML).
 """
+
 from __future__ import annotations
 
 from functools import cached_property
@@ -21,7 +22,17 @@ from kvi_core.reporting.breaks import kommune_breaks
 from kvi_core.reporting.data import Results, ResultsError, YearView
 from kvi_core.reporting.figures import barometer, categories_by_age, trend
 from kvi_core.reporting.markdown import (
-    details, esc, figure, fmt_int, fmt_interval, fmt_pct, fmt_share, is_missing, pagebreak, show, table,
+    details,
+    esc,
+    figure,
+    fmt_int,
+    fmt_interval,
+    fmt_pct,
+    fmt_share,
+    is_missing,
+    pagebreak,
+    show,
+    table,
 )
 from kvi_core.specs import AGE_GROUPS, CATEGORIES, IndicatorSpec, load_specs, maltall
 
@@ -51,7 +62,9 @@ class KommuneRapport:
         self.kostragruppe = parents.get("kostragruppe")
         self.navn = self.view.name(self.kommunenr)
         self._positions: dict[int, dict] = {}
-        self.specs: list[IndicatorSpec] = [s for s in load_specs() if s.id in set(self._rows(self.kommunenr)["indikator"])]
+        self.specs: list[IndicatorSpec] = [
+            s for s in load_specs() if s.id in set(self._rows(self.kommunenr)["indikator"])
+        ]
         if not self.specs:
             raise ResultsError(f"ingen indikatorer for {self.kommunenr} i {self.aar}")
 
@@ -111,7 +124,7 @@ class KommuneRapport:
         if key not in self._positions:
             v = view.variasjon
             mine = v[(v["niva"] == "kommune") & (v["region"] == self.kommunenr)] if v is not None and len(v) else None
-            self._positions[key] = ({} if mine is None else dict(zip(mine["indikator"], mine["posisjon"])))
+            self._positions[key] = {} if mine is None else dict(zip(mine["indikator"], mine["posisjon"]))
         return self._positions[key].get(indikator)
 
     def headline(self, s: IndicatorSpec) -> dict:
@@ -121,19 +134,41 @@ class KommuneRapport:
         base = {"aar": self.aar, "periode": None, "three": False}
         if not is_missing(me.get("andel")):
             pos = self._position(self.view, s.id)
-            return dict(base, kind="aar", andel=float(me["andel"]), lo=_num(me.get("ki_nedre")),
-                        hi=_num(me.get("ki_ovre")), nevner=me.get("nevner"),
-                        signal=signal(pos, me.get("nevner"), me.get("ki_nedre"), me.get("ki_ovre")))
+            return dict(
+                base,
+                kind="aar",
+                andel=float(me["andel"]),
+                lo=_num(me.get("ki_nedre")),
+                hi=_num(me.get("ki_ovre")),
+                nevner=me.get("nevner"),
+                signal=signal(pos, me.get("nevner"), me.get("ki_nedre"), me.get("ki_ovre")),
+            )
         if not is_missing(me.get("nevner")) and int(me["nevner"]) == 0:
             return dict(base, kind="ingen", andel=None, lo=None, hi=None, nevner=0, signal="ingen")
         three = self.cell(s.id, self.kommunenr, MAIN, three=True)
         if three and not is_missing(three.get("andel")) and not bool(three.get("brudd", False)):
             pos = self._position(self.three, s.id)
-            return dict(base, kind="treaar", periode=self.three.periode, three=True, andel=float(three["andel"]),
-                        lo=_num(three.get("ki_nedre")), hi=_num(three.get("ki_ovre")), nevner=three.get("nevner"),
-                        signal=signal(pos, three.get("nevner"), three.get("ki_nedre"), three.get("ki_ovre")))
-        return dict(base, kind="skjult", andel=None, lo=None, hi=None, nevner=None, signal="skjult",
-                    has_three=self.three is not None)
+            return dict(
+                base,
+                kind="treaar",
+                periode=self.three.periode,
+                three=True,
+                andel=float(three["andel"]),
+                lo=_num(three.get("ki_nedre")),
+                hi=_num(three.get("ki_ovre")),
+                nevner=three.get("nevner"),
+                signal=signal(pos, three.get("nevner"), three.get("ki_nedre"), three.get("ki_ovre")),
+            )
+        return dict(
+            base,
+            kind="skjult",
+            andel=None,
+            lo=None,
+            hi=None,
+            nevner=None,
+            signal="skjult",
+            has_three=self.three is not None,
+        )
 
     @cached_property
     def headlines(self) -> dict[str, dict]:
@@ -143,8 +178,9 @@ class KommuneRapport:
         me, land = self.cell(s.id, self.kommunenr, UNREPORTED), self.cell(s.id, LAND, UNREPORTED)
         if is_missing(me.get("andel")):
             return False
-        above = not (is_missing(me.get("ki_nedre")) or is_missing(land.get("andel"))) and \
-            float(me["ki_nedre"]) > float(land["andel"])
+        above = not (is_missing(me.get("ki_nedre")) or is_missing(land.get("andel"))) and float(me["ki_nedre"]) > float(
+            land["andel"]
+        )
         return float(me["andel"]) >= WEAK_REGISTRATION or above
 
     @cached_property
@@ -174,15 +210,32 @@ class KommuneRapport:
                 if region and region not in self.same_as_kommune:
                     marks[niva] = _num(self.cell(s.id, region, MAIN, three=h["three"]).get("andel"))
             missing = texts.SIGNAL[h["signal"]][1] if h["kind"] in ("ingen", "skjult") else ""
-            rows.append({"title": s.kort_tittel, "andel": h["andel"], "lo": h["lo"], "hi": h["hi"],
-                         "period": texts.period_label(h), "marks": marks, "signal": h["signal"],
-                         "missing": missing})
+            rows.append(
+                {
+                    "title": s.kort_tittel,
+                    "andel": h["andel"],
+                    "lo": h["lo"],
+                    "hi": h["hi"],
+                    "period": texts.period_label(h),
+                    "marks": marks,
+                    "signal": h["signal"],
+                    "missing": missing,
+                }
+            )
         return rows
 
     def summary(self) -> list[str]:
         groups: dict[str, list[str]] = {}
-        key = {"tydelig_hoyere": "bedre", "hoyere": "bedre", "som_landet": "som", "usikkert": "usikkert",
-               "lavere": "lavere", "tydelig_lavere": "lavere", "skjult": "skjult", "ingen": "ingen"}
+        key = {
+            "tydelig_hoyere": "bedre",
+            "hoyere": "bedre",
+            "som_landet": "som",
+            "usikkert": "usikkert",
+            "lavere": "lavere",
+            "tydelig_lavere": "lavere",
+            "skjult": "skjult",
+            "ingen": "ingen",
+        }
         for s in self.specs:
             groups.setdefault(key[self.headlines[s.id]["signal"]], []).append(s.kort_tittel)
             if self.weak_registration(s):
@@ -195,59 +248,85 @@ class KommuneRapport:
         """The numbers behind the barometer: one row per indicator."""
         comps = [(r, label) for r, label in self.shown_comparators.items() if r != self.kommunenr]
         periods = any(h["three"] for h in self.headlines.values())  # a column only when periods differ
-        header = ([texts.main_table_header(self.aar)[0], esc(self.navn)] + (["Periode"] if periods else [])
-                  + ["Intervall (95 %)", "Personer med behov"] + [esc(label) for _, label in comps] + ["Signal"])
+        header = (
+            [texts.main_table_header(self.aar)[0], esc(self.navn)]
+            + (["Periode"] if periods else [])
+            + ["Intervall (95 %)", "Personer med behov"]
+            + [esc(label) for _, label in comps]
+            + ["Signal"]
+        )
         rows = []
         for s in self.specs:
             h = self.headlines[s.id]
             share = fmt_pct(h["andel"]) if h["andel"] is not None else ("\u2013" if h["kind"] == "ingen" else ":")
-            row = ([esc(s.kort_tittel), share] + ([texts.period_label(h)] if periods else [])
-                   + [fmt_interval(h["lo"], h["hi"]), fmt_int(h["nevner"])])
+            row = (
+                [esc(s.kort_tittel), share]
+                + ([texts.period_label(h)] if periods else [])
+                + [fmt_interval(h["lo"], h["hi"]), fmt_int(h["nevner"])]
+            )
             for region, _ in comps:
                 c = self.cell(s.id, region, MAIN, three=h["three"])
                 row.append(fmt_share(c.get("andel"), c.get("antall"), c.get("nevner")))
             row.append(texts.signal_words(h["signal"], short=True))
             rows.append(row)
-        return table(header, rows, caption=texts.main_table_caption(esc(self.navn), self.aar),
-                     align="lr" + ("l" if periods else "") + "rr" + "r" * len(comps) + "l", ident="tbl-tallene")
+        return table(
+            header,
+            rows,
+            caption=texts.main_table_caption(esc(self.navn), self.aar),
+            align="lr" + ("l" if periods else "") + "rr" + "r" * len(comps) + "l",
+            ident="tbl-tallene",
+        )
 
     def forside(self) -> str:
         svg, alt = barometer(self._barometer_rows(), self.navn)
         same = [self.comparators[r] for r in self.same_as_kommune]
-        return "\n\n".join(p for p in [
-            texts.synthetic_notice(self.meta),
-            texts.kommune_intro(esc(self.navn), self.aar),
-            figure(svg, texts.barometer_caption(self.navn, self.aar), alt, ident="fig-barometer"),
-            " ".join(self.summary()),
-            f"{texts.BREAKS_LEAD} {' '.join(self.breaks)}" if self.breaks else "",
-            texts.BAROMETER_HOW_TO_READ,
-            texts.same_as_kommune(same, esc(self.navn)),
-            self.numbers_table(),
-            texts.HIDDEN_LINE + (" " + texts.kostra_footnote(self.meta)
-                                 if "*" in "".join(self.shown_comparators.values()) else ""),
-            pagebreak(),
-        ] if p)
+        return "\n\n".join(
+            p
+            for p in [
+                texts.synthetic_notice(self.meta),
+                texts.kommune_intro(esc(self.navn), self.aar),
+                figure(svg, texts.barometer_caption(self.navn, self.aar), alt, ident="fig-barometer"),
+                " ".join(self.summary()),
+                f"{texts.BREAKS_LEAD} {' '.join(self.breaks)}" if self.breaks else "",
+                texts.BAROMETER_HOW_TO_READ,
+                texts.same_as_kommune(same, esc(self.navn)),
+                self.numbers_table(),
+                texts.HIDDEN_LINE
+                + (" " + texts.kostra_footnote(self.meta) if "*" in "".join(self.shown_comparators.values()) else ""),
+                pagebreak(),
+            ]
+            if p
+        )
 
     # --- one section per indicator -----------------------------------------------------------
     def _figure(self, s: IndicatorSpec) -> str:
         """The categories by age; none when the kommune has no published share in any category and age
         group (the sentence above says why)."""
-        mine = [self.cell(s.id, self.kommunenr, maltall(kat, age)).get("andel") for kat in CATEGORIES
-                for age in AGE_GROUPS]
+        mine = [
+            self.cell(s.id, self.kommunenr, maltall(kat, age)).get("andel") for kat in CATEGORIES for age in AGE_GROUPS
+        ]
         if all(is_missing(a) for a in mine):
             return ""
         comps = self.shown_comparators
         shares, nevner = {}, {}
         for region in comps:
-            shares[region] = {(age, kat): self.cell(s.id, region, maltall(kat, age)).get("andel")
-                              for age in AGE_GROUPS for kat in CATEGORIES}
-            nevner[region] = {age: self.cell(s.id, region, maltall("innfridd", age)).get("nevner")
-                              for age in AGE_GROUPS}
+            shares[region] = {
+                (age, kat): self.cell(s.id, region, maltall(kat, age)).get("andel")
+                for age in AGE_GROUPS
+                for kat in CATEGORIES
+            }
+            nevner[region] = {
+                age: self.cell(s.id, region, maltall("innfridd", age)).get("nevner") for age in AGE_GROUPS
+            }
         svg, alt = categories_by_age(shares, nevner, comps, f"{s.kort_tittel}: {self.navn} {self.aar}")
         niva = {self.fylke: "fylke", self.kostragruppe: "kostragruppe", LAND: "land"}
         compared = [texts.COMPARATOR_WORDS[niva[r]] for r in comps if r != self.kommunenr]
-        return figure(svg, texts.categories_caption(s.kort_tittel, self.navn, self.aar, compared), alt,
-                      ident=f"fig-kategorier-{s.id.replace('_', '-')}")
+        return figure(
+            svg,
+            texts.categories_caption(s.kort_tittel, self.navn, self.aar, compared),
+            alt,
+            ident=f"fig-kategorier-{s.id.replace('_', '-')}",
+        )
 
     def _unreported(self, s: IndicatorSpec) -> str:
         me, land = self.cell(s.id, self.kommunenr, UNREPORTED), self.cell(s.id, LAND, UNREPORTED)
@@ -255,8 +334,11 @@ class KommuneRapport:
         compared = None
         if not (is_missing(lo) or is_missing(hi) or is_missing(la)):
             compared = "hoyere" if float(lo) > float(la) else "lavere" if float(hi) < float(la) else "som"
-        info = {"andel": _num(me.get("andel")), "nevner": None if is_missing(me.get("nevner")) else int(me["nevner"]),
-                "sammenlignet": compared}
+        info = {
+            "andel": _num(me.get("andel")),
+            "nevner": None if is_missing(me.get("nevner")) else int(me["nevner"]),
+            "sammenlignet": compared,
+        }
         return texts.unreported_sentence(esc(self.navn), self.aar, info, {"andel": _num(la)}, fmt_pct)
 
     @cached_property
@@ -306,7 +388,9 @@ class KommuneRapport:
             series.append(d)
         notes = sorted({texts.break_figure_note(b["year"]) for b in kommune_breaks(self.kommunenr)})
         svg, alt = trend(series, years, f"{s.kort_tittel}: {self.navn}, fylket og landet", notes=notes)
-        return figure(svg, texts.trend_caption(s.kort_tittel, self.navn), alt, ident=f"fig-trend-{s.id.replace('_', '-')}")
+        return figure(
+            svg, texts.trend_caption(s.kort_tittel, self.navn), alt, ident=f"fig-trend-{s.id.replace('_', '-')}"
+        )
 
     def _earlier_three_year(self, s: IndicatorSpec) -> list[tuple[str, str]]:
         """The kommune's shown three-year figures of the two periods before (its three-year trend)."""
@@ -317,20 +401,28 @@ class KommuneRapport:
                 continue
             hit = view.region_rows(self.kommunenr)
             hit = hit[(hit["indikator"] == s.id) & (hit["maltall"] == MAIN)]
-            if len(hit) and not is_missing(hit["andel"].iloc[0]) and not bool(hit.get("brudd", pd.Series([False])).iloc[0]):
+            if (
+                len(hit)
+                and not is_missing(hit["andel"].iloc[0])
+                and not bool(hit.get("brudd", pd.Series([False])).iloc[0])
+            ):
                 out.append((view.periode, fmt_pct(hit["andel"].iloc[0])))
         return out
 
     def indikator(self, s: IndicatorSpec) -> str:
         h = self.headlines[s.id]
-        return "\n\n".join(p for p in [
-            f"## {esc(s.tittel)}",
-            texts.headline_sentence(esc(self.navn), h, fmt_pct, fmt_int)
-            + (" " + texts.three_year_trend_sentence(self._earlier_three_year(s)) if h["kind"] == "treaar" else ""),
-            self._figure(s),
-            self._trend(s),
-            self._unreported(s),
-        ] if p)
+        return "\n\n".join(
+            p
+            for p in [
+                f"## {esc(s.tittel)}",
+                texts.headline_sentence(esc(self.navn), h, fmt_pct, fmt_int)
+                + (" " + texts.three_year_trend_sentence(self._earlier_three_year(s)) if h["kind"] == "treaar" else ""),
+                self._figure(s),
+                self._trend(s),
+                self._unreported(s),
+            ]
+            if p
+        )
 
     # --- the rest ----------------------------------------------------------------------------
     def bydeler(self) -> str:
@@ -341,20 +433,35 @@ class KommuneRapport:
         rows = []
         for b in byd.to_dict("records"):
             cells = {r["indikator"]: r for r in self._rows(b["region"]).to_dict("records") if int(r["maltall"]) == MAIN}
-            rows.append([esc(b["region_navn"])] + [
-                fmt_share(cells.get(s.id, {}).get("andel"), cells.get(s.id, {}).get("antall"),
-                          cells.get(s.id, {}).get("nevner")) for s in self.specs])
-        return "\n\n".join([
-            texts.bydel_heading(),
-            table(["Bydel"] + [esc(s.kort_tittel) for s in self.specs], rows,
-                  caption=texts.bydel_caption(self.aar)),
-            texts.HIDDEN_LINE,
-        ])
+            rows.append(
+                [esc(b["region_navn"])]
+                + [
+                    fmt_share(
+                        cells.get(s.id, {}).get("andel"),
+                        cells.get(s.id, {}).get("antall"),
+                        cells.get(s.id, {}).get("nevner"),
+                    )
+                    for s in self.specs
+                ]
+            )
+        return "\n\n".join(
+            [
+                texts.bydel_heading(),
+                table(
+                    ["Bydel"] + [esc(s.kort_tittel) for s in self.specs], rows, caption=texts.bydel_caption(self.aar)
+                ),
+                texts.HIDDEN_LINE,
+            ]
+        )
 
     def om_indikatorene(self) -> str:
-        return "\n\n".join([texts.INDICATORS_ABOUT_HEADING] + [
-            texts.definition(esc(s.tittel), esc(s.definisjon), esc(s.feilkilder), s.codes_confirmed)
-            for s in self.specs])
+        return "\n\n".join(
+            [texts.INDICATORS_ABOUT_HEADING]
+            + [
+                texts.definition(esc(s.tittel), esc(s.definisjon), esc(s.feilkilder), s.codes_confirmed)
+                for s in self.specs
+            ]
+        )
 
     def _maltall_table(self, s: IndicatorSpec) -> str:
         rows, cells = [], []
@@ -363,15 +470,26 @@ class KommuneRapport:
                 m = maltall(kat, age)
                 c = self.cell(s.id, self.kommunenr, m)
                 cells.append(c)
-                rows.append([f"{m}", esc(s.category_text[kat]), texts.AGE_LABELS[age],
-                             fmt_share(c.get("andel"), c.get("antall"), c.get("nevner"), unit=False),
-                             fmt_int(c.get("antall")), fmt_int(c.get("nevner"))])
+                rows.append(
+                    [
+                        f"{m}",
+                        esc(s.category_text[kat]),
+                        texts.AGE_LABELS[age],
+                        fmt_share(c.get("andel"), c.get("antall"), c.get("nevner"), unit=False),
+                        fmt_int(c.get("antall")),
+                        fmt_int(c.get("nevner")),
+                    ]
+                )
         if all(is_missing(c.get("antall")) or int(c["antall"]) == 0 for c in cells):
             nobody = all(not is_missing(c.get("nevner")) and int(c["nevner"]) == 0 for c in cells)
             return texts.all_maltall_empty(esc(s.kort_tittel), esc(self.navn), self.aar, nobody)
-        return table(texts.ALL_MALTALL_HEADER, rows,
-                     caption=texts.all_maltall_caption(esc(self.navn), self.aar, esc(s.kort_tittel)),
-                     align="rllrrr", ident=f"tbl-maltall-{s.id.replace('_', '-')}")
+        return table(
+            texts.ALL_MALTALL_HEADER,
+            rows,
+            caption=texts.all_maltall_caption(esc(self.navn), self.aar, esc(s.kort_tittel)),
+            align="rllrrr",
+            ident=f"tbl-maltall-{s.id.replace('_', '-')}",
+        )
 
     def vedlegg(self) -> str:
         body = "\n\n".join([self._maltall_table(s) for s in self.specs] + [texts.HIDDEN_LINE])
@@ -379,19 +497,23 @@ class KommuneRapport:
 
     def metode(self) -> str:
         years = self.meta.get("aar") or [self.aar]
-        return "\n\n".join(p for p in [
-            texts.method_heading(),
-            texts.source_text(self.aar, years),
-            texts.WHO_IS_COUNTED,
-            texts.suppression_text(self.meta),
-            texts.THREE_YEAR_METHOD if self.three is not None else "",
-            texts.INTERVAL_EVERYDAY,
-            texts.signal_everyday(),
-            f"{texts.funnel_method_heading()} {texts.METHOD_TEXT}",
-            texts.kostra_text(self.meta, esc),
-            texts.synthetic_notice(self.meta),
-            texts.footer(self.meta, esc),
-        ] if p)
+        return "\n\n".join(
+            p
+            for p in [
+                texts.method_heading(),
+                texts.source_text(self.aar, years),
+                texts.WHO_IS_COUNTED,
+                texts.suppression_text(self.meta),
+                texts.THREE_YEAR_METHOD if self.three is not None else "",
+                texts.INTERVAL_EVERYDAY,
+                texts.signal_everyday(),
+                f"{texts.funnel_method_heading()} {texts.METHOD_TEXT}",
+                texts.kostra_text(self.meta, esc),
+                texts.synthetic_notice(self.meta),
+                texts.footer(self.meta, esc),
+            ]
+            if p
+        )
 
     # --- for the notebook --------------------------------------------------------------------
     def vis_forside(self, vis_tittel: bool = True) -> None:

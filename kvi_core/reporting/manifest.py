@@ -1,6 +1,7 @@
 """``<aar>/manifest.json``: inputs, parameters, versions and checksums of every report. It is
 replaced atomically after every finished report, so a killed batch keeps the record of what it
 finished and the next run redoes only the rest."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,18 @@ def versions() -> dict:
     from kvi_core.reporting.render import versions as render_versions
 
     out = {"kvi": __version__, "python": platform.python_version()}
-    for pkg in ("pandas", "numpy", "pyarrow", "matplotlib", "papermill", "nbclient", "nbformat", "ipykernel",
-                "pypandoc-binary", "typst"):
+    for pkg in (
+        "pandas",
+        "numpy",
+        "pyarrow",
+        "matplotlib",
+        "papermill",
+        "nbclient",
+        "nbformat",
+        "ipykernel",
+        "pypandoc-binary",
+        "typst",
+    ):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -50,14 +61,27 @@ def load_reports(path: Path) -> dict:
 
 
 def ok_entry(job, res) -> dict:
-    return {"navn": job.name, "status": "ok", "nokkel": job.key, "generert": res.generated,
-            "parametere": job.parameters, "filer": res.files,
-            "sekunder": {k: round(v, 3) for k, v in res.seconds.items()}}
+    return {
+        "navn": job.name,
+        "status": "ok",
+        "nokkel": job.key,
+        "generert": res.generated,
+        "parametere": job.parameters,
+        "filer": res.files,
+        "sekunder": {k: round(v, 3) for k, v in res.seconds.items()},
+    }
 
 
 def failed_entry(job, res) -> dict:
-    return {"navn": job.name, "status": "feilet", "feil": res.error, "nokkel": "", "generert": res.generated,
-            "parametere": job.parameters, "filer": {}}
+    return {
+        "navn": job.name,
+        "status": "feilet",
+        "feil": res.error,
+        "nokkel": "",
+        "generert": res.generated,
+        "parametere": job.parameters,
+        "filer": {},
+    }
 
 
 class Manifest:

@@ -4,6 +4,7 @@ Everything a notebook cell shows goes out as ``text/markdown`` (and nothing else
 is the one output type that Quarto, pandoc (through ``filters/kvi.lua``) and JupyterLab all turn
 into real headings, real tables and real figures with alt text.
 """
+
 from __future__ import annotations
 
 import base64
@@ -64,8 +65,13 @@ def esc(text) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
-def table(header: list[str], rows: list[list[str]], caption: str | None = None, align: str | None = None,
-          ident: str | None = None) -> str:
+def table(
+    header: list[str],
+    rows: list[list[str]],
+    caption: str | None = None,
+    align: str | None = None,
+    ident: str | None = None,
+) -> str:
     """A pipe table. ``align`` is one letter per column: l(eft), r(ight) or c(enter). The first
     column is each row's header (``render.finish_html`` marks it ``<th scope="row">``)."""
     align = align or "l" + "r" * (len(header) - 1)
@@ -98,8 +104,9 @@ def figure(fig, caption: str, alt: str, ident: str | None = None, fmt: str = "sv
         buf = io.BytesIO()
         # a fixed salt: the SVG's clip-path ids (random by default) are the same every run (byte-stable)
         with matplotlib.rc_context({"svg.hashsalt": "kvi"}):
-            fig.savefig(buf, format=fmt, dpi=110 if fmt == "png" else 72,
-                        metadata={"Date": None} if fmt == "svg" else None)
+            fig.savefig(
+                buf, format=fmt, dpi=110 if fmt == "png" else 72, metadata={"Date": None} if fmt == "svg" else None
+            )
         try:  # free the figure's memory at once: a kernel makes hundreds of reports in a row
             fig.clf()
         except Exception:
@@ -125,5 +132,4 @@ def show(*parts: str) -> None:
 
 def details(summary: str, body: str) -> str:
     """A collapsible section in HTML (``<details>``); in the PDF just the body."""
-    return (f"```{{=html}}\n<details><summary>{summary}</summary>\n```\n\n{body}\n\n"
-            "```{=html}\n</details>\n```\n")
+    return f"```{{=html}}\n<details><summary>{summary}</summary>\n```\n\n{body}\n\n```{{=html}}\n</details>\n```\n"

@@ -2,6 +2,7 @@
 shared queue. Each report is executed and rendered in its own folder under ``<aar>/.arbeid/`` and
 its finished files are moved into place (``os.replace``, atomic) the moment it is done. Ctrl-C or
 SIGTERM in the main process stops the workers, which stop their kernels."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -55,8 +56,7 @@ def _process(job: Job, kernel, year_dir: Path) -> Result:
     try:
         executed = work / f"{job.stem}.ipynb"
         t = time.perf_counter()
-        nb = kernel.execute(job.notebook, executed, job.parameters,
-                            published_as=f"notebooker/{job.stem}.ipynb")
+        nb = kernel.execute(job.notebook, executed, job.parameters, published_as=f"notebooker/{job.stem}.ipynb")
         res.seconds["kjoring"] = time.perf_counter() - t
         prep = render.prepare(nb, work / "render", job.front_matter, name=job.stem)
         html, pdf = work / f"{job.stem}.html", work / f"{job.stem}.pdf"
@@ -68,9 +68,12 @@ def _process(job: Job, kernel, year_dir: Path) -> Result:
         }
         for kind, (src, dest) in targets.items():
             os.chmod(src, 0o644)
-            res.files[kind] = {"fil": str(dest.relative_to(year_dir)), "sha256": sha256_file(src),
-                               "bytes": src.stat().st_size}
-        for kind, (src, dest) in targets.items():
+            res.files[kind] = {
+                "fil": str(dest.relative_to(year_dir)),
+                "sha256": sha256_file(src),
+                "bytes": src.stat().st_size,
+            }
+        for _kind, (src, dest) in targets.items():
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dest)
         res.ok = True
@@ -120,8 +123,15 @@ def run_jobs(jobs: list[Job], n_jobs: int, year_dir: Path, progress: bool):
     from tqdm import tqdm
 
     # in a log (no terminal) a line every 15 s, not one per report
-    bar = tqdm(total=len(jobs), unit="rapport", desc="Rapporter", disable=not progress or not jobs,
-               file=sys.stderr, dynamic_ncols=True, mininterval=0.1 if sys.stderr.isatty() else 15)
+    bar = tqdm(
+        total=len(jobs),
+        unit="rapport",
+        desc="Rapporter",
+        disable=not progress or not jobs,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        mininterval=0.1 if sys.stderr.isatty() else 15,
+    )
     try:
         if n_jobs <= 1 or len(jobs) <= 1:
             from kvi_core.reporting.execute import Kernel
@@ -142,8 +152,10 @@ def run_jobs(jobs: list[Job], n_jobs: int, year_dir: Path, progress: bool):
         n = min(n_jobs, len(jobs))
         for _ in range(n):
             tasks.put(None)
-        procs = [ctx.Process(target=_worker, args=(i, tasks, results, str(year_dir), os.getpid()), daemon=False)
-                 for i in range(n)]
+        procs = [
+            ctx.Process(target=_worker, args=(i, tasks, results, str(year_dir), os.getpid()), daemon=False)
+            for i in range(n)
+        ]
         for p in procs:
             p.start()
         pending = {j.id for j in jobs}

@@ -12,6 +12,7 @@ Two engines, one set of options (``kvi_core/reporting/_quarto.yml``):
 
 Every job renders in a folder of its own (``workdir``); nothing is shared between parallel jobs.
 """
+
 from __future__ import annotations
 
 import base64
@@ -83,16 +84,18 @@ def versions() -> dict[str, str]:
     out: dict[str, str] = {"engine": engine()}
     if out["engine"] == "quarto":
         try:
-            out["quarto"] = subprocess.run(["quarto", "--version"], capture_output=True, text=True,
-                                           check=True).stdout.strip()
+            out["quarto"] = subprocess.run(
+                ["quarto", "--version"], capture_output=True, text=True, check=True
+            ).stdout.strip()
         except Exception:
             out["quarto"] = "?"
     else:
         import typst
 
         try:
-            first = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True,
-                                   check=True).stdout.splitlines()[0]
+            first = subprocess.run(
+                [pandoc_path(), "--version"], capture_output=True, text=True, check=True
+            ).stdout.splitlines()[0]
             out["pandoc"] = first.split()[-1]
         except Exception:
             out["pandoc"] = "?"
@@ -109,14 +112,16 @@ def font_paths() -> list[str]:
 
 # --- preparing an executed notebook ----------------------------------------------------------
 
+
 @dataclass
 class Prepared:
     notebook: Path
     front_matter: dict = field(default_factory=dict)
 
 
-def prepare(executed: Path | nbformat.NotebookNode, workdir: Path, front_matter: dict,
-            name: str = "rapport") -> Prepared:
+def prepare(
+    executed: Path | nbformat.NotebookNode, workdir: Path, front_matter: dict, name: str = "rapport"
+) -> Prepared:
     """Write the notebook to render into ``workdir``: the front matter (title, ...) filled in, and
     every embedded image moved into ``workdir/figurer`` (both engines then see plain files)."""
     if isinstance(executed, Path):
@@ -158,6 +163,7 @@ def prepare(executed: Path | nbformat.NotebookNode, workdir: Path, front_matter:
 
 
 # --- pandoc + Typst ---------------------------------------------------------------------------
+
 
 def _format_options(fmt: str) -> dict:
     opts = options()
@@ -202,8 +208,20 @@ def _pandoc_command(prep: Prepared, fmt: str, to: str, out: Path) -> tuple[list[
     meta = _metadata(fmt, prep.front_matter)
     meta_file = prep.notebook.parent / f"meta-{fmt}.yaml"
     meta_file.write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
-    cmd = [pandoc_path(), prep.notebook.name, "-f", "ipynb", "-t", to, "--standalone", "--wrap=none",
-           f"--lua-filter={LUA_FILTER}", f"--metadata-file={meta_file.name}", "-o", str(out)]
+    cmd = [
+        pandoc_path(),
+        prep.notebook.name,
+        "-f",
+        "ipynb",
+        "-t",
+        to,
+        "--standalone",
+        "--wrap=none",
+        f"--lua-filter={LUA_FILTER}",
+        f"--metadata-file={meta_file.name}",
+        "-o",
+        str(out),
+    ]
     return cmd, _format_options(fmt), meta
 
 
@@ -216,6 +234,7 @@ def finish_html(html: str) -> str:
     """What pandoc's HTML writer does not do: a ``<main>`` landmark around the content (after the
     title block and the table of contents), ``scope`` on header cells (each body row's first cell is
     its header), and a hidden cell ":" that a screen reader announces as "skjult"."""
+
     def part(m: re.Match) -> str:
         kind, body = m.group(1), m.group(2)
         if kind == "thead":
@@ -258,8 +277,9 @@ def pandoc_typst(prep: Prepared, out_typ: Path) -> None:
         cmd += ["--toc", f"--toc-depth={int(o.get('toc-depth', 3))}"]
     # the document's language also for what the header sets up before the template does (page footer)
     lang = work / "sprak.typ"
-    lang.write_text(f'#set text(lang: "{meta.get("lang", "nb")}", region: "{meta.get("region", "NO")}")\n',
-                    encoding="utf-8")
+    lang.write_text(
+        f'#set text(lang: "{meta.get("lang", "nb")}", region: "{meta.get("region", "NO")}")\n', encoding="utf-8"
+    )
     cmd.append(f"--include-in-header={lang.name}")
     cmd += [f"--include-in-header={_config_file(c)}" for c in _as_list(o.get("include-in-header"))]
     if o.get("shift-heading-level-by"):
@@ -277,13 +297,15 @@ def typst_pdf(typ: Path, out: Path) -> None:
         kwargs["timestamp"] = int(os.environ["SOURCE_DATE_EPOCH"])
     try:
         # only Typst's own fonts and matplotlib's DejaVu: the same PDF on every machine
-        typst.compile(str(typ), output=str(out), root=str(typ.parent), font_paths=font_paths(),
-                      ignore_system_fonts=True, **kwargs)
+        typst.compile(
+            str(typ), output=str(out), root=str(typ.parent), font_paths=font_paths(), ignore_system_fonts=True, **kwargs
+        )
     except Exception as exc:
         raise RenderError(f"typst feilet: {exc}") from None
 
 
 # --- Quarto ----------------------------------------------------------------------------------
+
 
 def _quarto_project(work: Path) -> None:
     """Copy _quarto.yml and the files it names into the job's folder (a one-file Quarto project)."""
@@ -315,6 +337,7 @@ def quarto(prep: Prepared, fmt: str, out: Path) -> None:
 
 
 # --- both -------------------------------------------------------------------------------------
+
 
 def render(prep: Prepared, html_out: Path, pdf_out: Path) -> dict[str, float]:
     """Render ``prep`` to ``html_out`` and ``pdf_out`` (paths inside the job's folder); returns

@@ -1,6 +1,7 @@
 """The tables behind the reports: ``DIR/tabeller`` from ``kvi compute``, recomputed only when
 the input, the grouping file, the threshold or the computing code changed; and the checksums that
 decide it."""
+
 from __future__ import annotations
 
 import hashlib
@@ -47,8 +48,9 @@ def code_sha(reporting: bool) -> str:
     return _tree_sha([p for p in files if p.resolve().is_relative_to(REPO_ROOT)])
 
 
-def ensure_results(input_path: Path, out: Path, kostragrupper: Path | None, threshold: int,
-                   log=print, intern: Path | None = None) -> tuple[Path, bool]:
+def ensure_results(
+    input_path: Path, out: Path, kostragrupper: Path | None, threshold: int, log=print, intern: Path | None = None
+) -> tuple[Path, bool]:
     """``out/tabeller`` from ``kvi compute`` (its internal material in ``intern``, default the
     sibling ``<out>-intern``); computed again only when the input, the grouping file, the threshold
     or the computing code changed. Returns (folder, recomputed)."""
@@ -76,6 +78,13 @@ def ensure_results(input_path: Path, out: Path, kostragrupper: Path | None, thre
         log(f"kvi: gjenbruker tabellene i {folder} (samme inndata og innstillinger)")
         return folder, False
     # the whole generation (tables, stamp, and avvist.csv in the internal folder) is switched in at once
-    compute(input_path, folder, kostragrupper=kostragrupper, unsuppressed=False, threshold=threshold,
-            intern_dir=intern, extra={STAMP: key})
+    compute(
+        input_path,
+        folder,
+        kostragrupper=kostragrupper,
+        unsuppressed=False,
+        threshold=threshold,
+        intern_dir=intern,
+        extra={STAMP: key},
+    )
     return folder, True

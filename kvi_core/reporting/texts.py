@@ -5,6 +5,7 @@ Statistics modules (``kvi_core.comparison``) return codes and numbers; the repor
 signal, a category, an age group or a funnel position exists once, in this file. Numbers come in
 already formatted (``markdown.fmt_*``); Markdown in running text is escaped by the caller.
 """
+
 from __future__ import annotations
 
 from kvi_core import __version__
@@ -53,6 +54,7 @@ SIGNAL = {
     "ingen": ("\u2013", "ingen med behov"),
 }
 SIGNAL_ORDER = tuple(SIGNAL)
+
 
 def signal_words(code: str, short: bool = False) -> str:
     """Symbol and words; ``short`` drops the explanation in brackets (for narrow table cells)."""
@@ -189,6 +191,7 @@ def footer(meta: dict, escape) -> str:
 
 # --- kommune report -------------------------------------------------------------------------------
 
+
 def kommune_intro(navn: str, aar: int) -> str:
     return (
         f"Fire nasjonale kvalitetsindikatorer for {navn} kommune i {aar}: får de som har behov for bistand eller "
@@ -240,11 +243,15 @@ def summary_sentences(navn: str, groups: dict[str, list[str]], has_three: bool =
         out.append(f"Ingen er registrert med behov for {_list_lower(nobody)}.")
     weak, known = groups.get("uten_rapportering", []), groups.get("registrering_kjent", [])
     if weak:
-        out.append(f"Registreringen er svak for {_list_lower(weak)}: mange med behov mangler opplysning om de "
-                   "mottar tjenesten («uten rapportering»), så tallene er mer usikre.")
+        out.append(
+            f"Registreringen er svak for {_list_lower(weak)}: mange med behov mangler opplysning om de "
+            "mottar tjenesten («uten rapportering»), så tallene er mer usikre."
+        )
     elif known:
-        out.append(f"Registreringen ser god ut for {_list_lower(known)}: få med behov mangler opplysning om de "
-                   "mottar tjenesten.")
+        out.append(
+            f"Registreringen ser god ut for {_list_lower(known)}: få med behov mangler opplysning om de "
+            "mottar tjenesten."
+        )
     return out
 
 
@@ -264,17 +271,23 @@ def headline_sentence(navn: str, headline: dict, fmt_pct, fmt_int) -> str:
     """The lead of an indicator section: the number shown, or why none is."""
     kind = headline["kind"]
     if kind == "aar":
-        return (f"I {navn} fikk {fmt_pct(headline['andel'])} av de {fmt_int(headline['nevner'])} personene med "
-                f"behov, behovet innfridd i {headline['aar']}.")
+        return (
+            f"I {navn} fikk {fmt_pct(headline['andel'])} av de {fmt_int(headline['nevner'])} personene med "
+            f"behov, behovet innfridd i {headline['aar']}."
+        )
     if kind == "treaar":
-        return (f"Tallet for {headline['aar']} alene er skjult fordi det gjelder få personer. For de tre årene "
-                f"{headline['periode'].replace('-', chr(0x2013))} samlet fikk {fmt_pct(headline['andel'])} av "
-                f"{fmt_int(headline['nevner'])} personår med behov, behovet innfridd.")
+        return (
+            f"Tallet for {headline['aar']} alene er skjult fordi det gjelder få personer. For de tre årene "
+            f"{headline['periode'].replace('-', chr(0x2013))} samlet fikk {fmt_pct(headline['andel'])} av "
+            f"{fmt_int(headline['nevner'])} personår med behov, behovet innfridd."
+        )
     if kind == "ingen":
         return f"Ingen i {navn} er registrert med dette behovet i {headline['aar']}."
     if headline.get("has_three"):
-        return (f"Tallene for {navn} er skjult fordi de gjelder svært få personer, både for {headline['aar']} og for "
-                "tre år samlet.")
+        return (
+            f"Tallene for {navn} er skjult fordi de gjelder svært få personer, både for {headline['aar']} og for "
+            "tre år samlet."
+        )
     return f"Tallene for {navn} er skjult fordi de gjelder svært få personer."
 
 
@@ -300,18 +313,31 @@ def unreported_sentence(navn: str, aar, me: dict, land: dict, fmt_pct) -> str:
         if me.get("nevner") == 0:
             return head + f"Ingen i {navn} er registrert med dette behovet i {aar}."
         return head + f"Andelen uten rapportering er skjult for {navn}. Landet: {fmt_pct(land.get('andel'))}."
-    compare = {"hoyere": " Det er høyere enn i landet, også når vi tar hensyn til tilfeldig variasjon.",
-               "lavere": " Det er lavere enn i landet, også når vi tar hensyn til tilfeldig variasjon.",
-               "som": " Forskjellen fra landet er innenfor tilfeldig variasjon.",
-               None: ""}[me.get("sammenlignet")]
-    return (head + f"For {fmt_pct(me['andel'])} av personene med behov i {navn} er det ikke registrert om de "
-            f"mottar tjenesten (landet: {fmt_pct(land.get('andel'))})." + compare
-            + " Jo høyere denne andelen er, jo mer usikre er de andre tallene.")
+    compare = {
+        "hoyere": " Det er høyere enn i landet, også når vi tar hensyn til tilfeldig variasjon.",
+        "lavere": " Det er lavere enn i landet, også når vi tar hensyn til tilfeldig variasjon.",
+        "som": " Forskjellen fra landet er innenfor tilfeldig variasjon.",
+        None: "",
+    }[me.get("sammenlignet")]
+    return (
+        head + f"For {fmt_pct(me['andel'])} av personene med behov i {navn} er det ikke registrert om de "
+        f"mottar tjenesten (landet: {fmt_pct(land.get('andel'))})."
+        + compare
+        + " Jo høyere denne andelen er, jo mer usikre er de andre tallene."
+    )
 
 
 def main_table_header(aar) -> list[str]:
-    return ["Indikator", "Kommunen", "Intervall (95 %)", "Personer med behov", "Fylket", "KOSTRA-gruppen",
-            "Landet", "Signal"]
+    return [
+        "Indikator",
+        "Kommunen",
+        "Intervall (95 %)",
+        "Personer med behov",
+        "Fylket",
+        "KOSTRA-gruppen",
+        "Landet",
+        "Signal",
+    ]
 
 
 def main_table_caption(navn: str, aar: int) -> str:
@@ -348,8 +374,9 @@ def appendix_heading() -> str:
 
 APPENDIX_SUMMARY = "Vis alle 16 måltall for hver indikator"
 INDICATORS_ABOUT_HEADING = "## Om indikatorene"
-CODES_NOT_CONFIRMED = ("*Merk: kodene for denne indikatoren er ikke endelig bekreftet mot gjeldende kodeverk, "
-                       "og tallene er foreløpige.*")
+CODES_NOT_CONFIRMED = (
+    "*Merk: kodene for denne indikatoren er ikke endelig bekreftet mot gjeldende kodeverk, og tallene er foreløpige.*"
+)
 
 
 def definition(tittel: str, definisjon: str, forbehold: str, confirmed: bool) -> str:
@@ -367,19 +394,26 @@ def bydel_caption(aar: int) -> str:
 
 # --- breaks in a series (KLASS changes) --------------------------------------------------------
 
+
 def break_kommune_split(new_name: str, old_name: str, date_text: str, year: int) -> str:
-    return (f"{new_name} ble skilt ut fra {old_name} {date_text}; tall før {year} gjelder gamle {old_name} og kan "
-            "ikke sammenlignes.")
+    return (
+        f"{new_name} ble skilt ut fra {old_name} {date_text}; tall før {year} gjelder gamle {old_name} og kan "
+        "ikke sammenlignes."
+    )
 
 
 def break_kommune_merged(name: str, parts: list[str], date_text: str, year: int) -> str:
-    return (f"{name} ble slått sammen av {norwegian_list(parts)} {date_text}; tall før {year} gjelder et annet "
-            "område og kan ikke sammenlignes.")
+    return (
+        f"{name} ble slått sammen av {norwegian_list(parts)} {date_text}; tall før {year} gjelder et annet "
+        "område og kan ikke sammenlignes."
+    )
 
 
 def break_fylke_divided(fylke: str, old: str, date_text: str, year: int) -> str:
-    return (f"{fylke} ble skilt ut fra {old} {date_text}; fylkestall før {year} gjelder gamle {old} og kan ikke "
-            "sammenlignes.")
+    return (
+        f"{fylke} ble skilt ut fra {old} {date_text}; fylkestall før {year} gjelder gamle {old} og kan ikke "
+        "sammenlignes."
+    )
 
 
 def break_figure_note(year: int) -> str:
@@ -397,26 +431,40 @@ FIG_HIDDEN = "skjult"
 FIG_HIDDEN_ROW = "skjult (prikket)"
 FIG_NOBODY = "ingen med behov"
 FIG_TREND_NOTE = "Strekene viser 95 % konfidensintervall. Et år uten tall er et brudd i linjen."
-BAROMETER_MARKS = {"kommune": "Kommunen (strek: intervall)", "fylke": "Fylket", "kostragruppe": "KOSTRA-gruppen",
-                   "land": "Landet"}
+BAROMETER_MARKS = {
+    "kommune": "Kommunen (strek: intervall)",
+    "fylke": "Fylket",
+    "kostragruppe": "KOSTRA-gruppen",
+    "land": "Landet",
+}
 
 
 def alt_categories(title: str, units: list[str], described: list[str]) -> str:
     cats = norwegian_list([v.lower() for v in CATEGORY_LABELS.values()])
-    return (f"Liggende stolpediagram. {title}. Stolpene viser hvordan personene med behov fordeler seg på {cats}, "
-            f"i prosent, for hver aldersgruppe og for {norwegian_list(units)}. " + " ".join(described))
+    return (
+        f"Liggende stolpediagram. {title}. Stolpene viser hvordan personene med behov fordeler seg på {cats}, "
+        f"i prosent, for hver aldersgruppe og for {norwegian_list(units)}. " + " ".join(described)
+    )
 
 
 def alt_trend(title: str, span: str, labels: list[str], described: list[str], has_break: bool) -> str:
-    return (f"Linjediagram. {title}, {span}: andelen med behovet innfridd (måltall 1, alle aldre) for "
-            f"{norwegian_list(labels)}, med 95 % konfidensintervall. " + " ".join(described)
-            + (" «Brudd» betyr at regionen hadde en annen avgrensning det året, så tallet kan ikke sammenlignes."
-               if has_break else ""))
+    return (
+        f"Linjediagram. {title}, {span}: andelen med behovet innfridd (måltall 1, alle aldre) for "
+        f"{norwegian_list(labels)}, med 95 % konfidensintervall. "
+        + " ".join(described)
+        + (
+            " «Brudd» betyr at regionen hadde en annen avgrensning det året, så tallet kan ikke sammenlignes."
+            if has_break
+            else ""
+        )
+    )
 
 
 def alt_barometer(navn: str, described: list[str]) -> str:
-    return (f"Barometer for {navn}: for hver av de fire indikatorene kommunens andel med behovet innfridd med "
-            "95 % konfidensintervall, og andelen i fylket, KOSTRA-gruppen og landet. " + " ".join(described))
+    return (
+        f"Barometer for {navn}: for hver av de fire indikatorene kommunens andel med behovet innfridd med "
+        "95 % konfidensintervall, og andelen i fylket, KOSTRA-gruppen og landet. " + " ".join(described)
+    )
 
 
 def position_text(posisjon) -> str:
@@ -447,8 +495,10 @@ def outliers_none(tittel: str) -> str:
 
 
 def spread_sentence(n: int, med: str, q1: str, q3: str, lo: str, hi: str) -> str:
-    return (f"Blant de {n} kommunene med viste tall er medianen {med}; halvparten av kommunene ligger mellom "
-            f"{q1} og {q3}, og andelene går fra {lo} til {hi}.")
+    return (
+        f"Blant de {n} kommunene med viste tall er medianen {med}; halvparten av kommunene ligger mellom "
+        f"{q1} og {q3}, og andelene går fra {lo} til {hi}."
+    )
 
 
 # --- index ---------------------------------------------------------------------------------------
@@ -475,8 +525,10 @@ NATIONAL_HOW_TO_READ = (
 )
 VARIATION_HEADING = "## Variasjon mellom kommuner"
 OUTLIERS_HEADING = "## Kommuner og fylker tydelig over eller under landet"
-OUTLIERS_INTRO = ("Alle kommuner og fylker som ligger utenfor 99,8 %-grensene i traktplottet, med andelen med "
-                  "behovet innfridd. Kommuner med skjulte tall får ingen plassering og står ikke her.")
+OUTLIERS_INTRO = (
+    "Alle kommuner og fylker som ligger utenfor 99,8 %-grensene i traktplottet, med andelen med "
+    "behovet innfridd. Kommuner med skjulte tall får ingen plassering og står ikke her."
+)
 NO_VARIATION_FILE = "Variasjonstabellen (variasjon.csv) finnes ikke for dette året."
 LAND_SUMMARY = "Vis alle 16 måltall for hele landet"
 NEVNER_ROW = "Personer med behov (nevner)"
@@ -526,8 +578,10 @@ def appendix_heading_national() -> str:
 
 
 def alt_national(aar: int, described: list[str]) -> str:
-    return (f"Figur over de fire indikatorene for hele landet {aar}: landets andel med behovet innfridd, "
-            "spredningen mellom kommunene og antall kommuner tydelig over og under landet. " + " ".join(described))
+    return (
+        f"Figur over de fire indikatorene for hele landet {aar}: landets andel med behovet innfridd, "
+        "spredningen mellom kommunene og antall kommuner tydelig over og under landet. " + " ".join(described)
+    )
 
 
 NATIONAL_MARKS = {"land": "Landet", "box": "Midterste halvpart av kommunene", "range": "Laveste til høyeste"}
