@@ -66,6 +66,16 @@ def _cmd_reports(a: argparse.Namespace) -> int:
         jobs=a.jobs,
         threshold=a.terskel,
         intern=a.intern,
+        rule=a.beskyttelse,
+    )
+
+
+def _add_rule_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--beskyttelse",
+        choices=("intervall", "eksakt"),
+        default="intervall",
+        help="prikkingsregel (kontrakt §5): intervall (standard) eller eksakt (v1)",
     )
 
 
@@ -89,12 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--kostragrupper", type=Path, help="CSV kommunenr,kostragruppe (ellers kvis demogruppering)")
     c.add_argument("--unsuppressed", action="store_true", help="kun til intern kvalitetssikring: uprikkede tall")
     c.add_argument("--terskel", type=int, default=5, help="prikkingsterskel: antall under dette skjules (standard 5)")
-    c.add_argument(
-        "--beskyttelse",
-        choices=("intervall", "eksakt"),
-        default="intervall",
-        help="prikkingsregel (kontrakt §5): intervall (standard) eller eksakt (v1)",
-    )
+    _add_rule_option(c)
     c.set_defaults(func=_cmd_compute)
 
     au = sub.add_parser("audit", help="kontroller at prikkede tall ikke kan regnes ut")
@@ -137,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--jobs", type=int, default=1, help="antall rapporter som lages samtidig (standard 1)")
     r.add_argument("--terskel", type=int, default=5, help="prikkingsterskel: antall under dette skjules (standard 5)")
+    _add_rule_option(r)
     r.set_defaults(func=_cmd_reports)
     return p
 

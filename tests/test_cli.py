@@ -143,3 +143,22 @@ def test_published_files_are_readable_and_rejections_private(hand_extract, tmp_p
     assert (out / "indikatorer.csv").stat().st_mode & 0o044 == 0o044
     assert (tmp_path / "o-intern" / "avvist.csv").stat().st_mode & 0o077 == 0
     assert not (out / "avvist.csv").exists()
+
+
+def test_reports_pass_the_protection_rule_to_the_tables(hand_extract, tmp_path):
+    """`kvi reports --beskyttelse eksakt` computes its tables under that rule, and a changed rule
+    is a reason to compute them again."""
+    import json
+
+    from kvi_core.cli import build_parser
+    from kvi_core.reporting.tables import ensure_results
+
+    a = build_parser().parse_args(
+        ["reports", "--input", str(hand_extract), "--aar", "2024", "--out", "x", "--beskyttelse", "eksakt"]
+    )
+    assert a.beskyttelse == "eksakt"
+    out = tmp_path / "rapporter"
+    folder, made = ensure_results(hand_extract, out, None, 5, log=lambda *_: None, rule="eksakt")
+    assert made and json.loads((folder / "metadata.json").read_text())["beskyttelse"] == "eksakt"
+    folder, made = ensure_results(hand_extract, out, None, 5, log=lambda *_: None, rule="intervall")
+    assert made and json.loads((folder / "metadata.json").read_text())["beskyttelse"] == "intervall"

@@ -62,6 +62,7 @@ def run_reports(
     progress: bool = True,
     force: bool = False,
     intern=None,
+    rule: str = "intervall",
 ) -> int:
     """Compute (or reuse) the tables and make every report; returns the exit code. One run per
     ``out`` folder at a time (:mod:`kvi_core.runlock`). Ctrl-C or SIGTERM stops the workers, keeps
@@ -82,7 +83,9 @@ def run_reports(
         _signals_interrupt(),
     ):
         _clean_old_layout(out)
-        return _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold, progress, force, intern)
+        return _run_reports(
+            input_path, aar, out, kostragrupper, kommuner, jobs, threshold, progress, force, intern, rule
+        )
 
 
 @contextmanager
@@ -130,7 +133,7 @@ def _clean_old_layout(out: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
-def _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold, progress, force, intern) -> int:
+def _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold, progress, force, intern, rule) -> int:
     input_path = Path(input_path).resolve()
     kostragrupper = Path(kostragrupper) if kostragrupper else None
     aar = int(aar)
@@ -139,7 +142,9 @@ def _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold,
     def log(msg: str) -> None:
         print(msg, file=sys.stderr)
 
-    results_dir, recomputed = ensure_results(input_path, out, kostragrupper, threshold, log=log, intern=intern)
+    results_dir, recomputed = ensure_results(
+        input_path, out, kostragrupper, threshold, log=log, intern=intern, rule=rule
+    )
     year_dir = out / str(aar)
     year_dir.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(year_dir / WORK_DIR, ignore_errors=True)  # left over from a run that was killed
@@ -162,7 +167,13 @@ def _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold,
             "kostragrupper": str(kostragrupper) if kostragrupper else None,
             "kostragrupper_sha256": sha256_file(kostragrupper) if kostragrupper else None,
         },
-        "parametere": {"aar": aar, "terskel": threshold, "kommuner": kommuner or None, "jobs": jobs},
+        "parametere": {
+            "aar": aar,
+            "terskel": threshold,
+            "beskyttelse": rule,
+            "kommuner": kommuner or None,
+            "jobs": jobs,
+        },
         "resultater": {
             "mappe": os.path.relpath(results_dir, year_dir),
             "beregnet_pa_nytt": recomputed,

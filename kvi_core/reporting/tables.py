@@ -49,7 +49,13 @@ def code_sha(reporting: bool) -> str:
 
 
 def ensure_results(
-    input_path: Path, out: Path, kostragrupper: Path | None, threshold: int, log=print, intern: Path | None = None
+    input_path: Path,
+    out: Path,
+    kostragrupper: Path | None,
+    threshold: int,
+    log=print,
+    intern: Path | None = None,
+    rule: str = "intervall",
 ) -> tuple[Path, bool]:
     """``out/tabeller`` from ``kvi compute`` (its internal material in ``intern``, default the
     sibling ``<out>-intern``); computed again only when the input, the grouping file, the threshold
@@ -65,6 +71,7 @@ def ensure_results(
         "sidecar_sha256": sha256_file(sidecar) if sidecar.exists() else None,
         "kostragrupper_sha256": sha256_file(kostragrupper) if kostragrupper else None,
         "terskel": threshold,
+        "beskyttelse": rule,
         "kode_sha256": code_sha(reporting=False),
     }
     folder = out / RESULTS_DIR
@@ -84,6 +91,7 @@ def ensure_results(
         kostragrupper=kostragrupper,
         unsuppressed=False,
         threshold=threshold,
+        rule=rule,
         intern_dir=intern,
         extra={STAMP: key},
     )
