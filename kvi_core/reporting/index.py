@@ -11,6 +11,7 @@ from html import escape
 from pathlib import Path
 
 from kvi_core import __version__
+from kvi_core.publish import PUBLISHED_FILES
 from kvi_core.reporting import texts
 
 STYLE = """
@@ -63,17 +64,6 @@ SCRIPT = """
   filter();
 })();
 """
-
-DATA_FILES = (
-    "indikatorer.csv",
-    "indikatorer.parquet",
-    "variasjon.csv",
-    "tidsserie.csv",
-    "indikatorer_3ar.csv",
-    "variasjon_3ar.csv",
-    "regioner.csv",
-    "metadata.json",
-)
 
 
 def _when(iso: str) -> str:
@@ -177,7 +167,7 @@ def write_index(
     data_dir, files = None, []
     if results_dir is not None and results_dir.is_dir():
         data_dir = Path(os.path.relpath(results_dir, year_dir)).as_posix()
-        files = [n for n in DATA_FILES if (results_dir / n).exists()]
+        files = [n for n in PUBLISHED_FILES if (results_dir / n).exists()]
     path = year_dir / "index.html"
     write_text(index_html(aar, manifest, kommuner, meta, national_id, data_dir, files), path)
     return path
