@@ -50,7 +50,6 @@ NEEDED = [
     "andel",
     "prikket",
 ]
-CELL = ["region", "aldersgruppe", "kategori"]
 EXAMPLES = 3
 
 

@@ -23,7 +23,6 @@ from kvi_core.specs import IndicatorSpec
 
 CODE_COLUMNS = tuple(f"kode_{i:02d}" for i in range(9, 17))
 REQUIRED_COLUMNS = ("aar", "person_id", "kommunenr", "fodselsaar") + CODE_COLUMNS
-OPTIONAL_COLUMNS = ("kjonn", "bydelsnr")
 MIN_AGE, MAX_AGE = 0, 125
 # Identifier columns are always text (leading zeros matter); the rest may arrive as numbers.
 TEXT_COLUMNS = ("person_id", "kommunenr", "bydelsnr")

@@ -273,11 +273,6 @@ def switch_folder(stage: Path, target: Path) -> None:
     fault_point("ferdig")
 
 
-def replace_folder(target: Path, files: dict[str, object], private: bool = False) -> None:
-    """Make ``target`` hold exactly ``files``, all or nothing."""
-    switch_folder(stage_folder(target, files, private), target)
-
-
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

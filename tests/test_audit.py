@@ -19,9 +19,6 @@ from kvi_core.indicators import aggregate
 from kvi_core.output import share_percent
 from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS
 
-KAT = (*CATEGORIES, "nevner")
-
-
 # --- helpers (small hand-made geographies) -------------------------------------------------------
 
 

@@ -13,20 +13,3 @@ _.vis_landet, _.vis_variasjon, _.vis_fylker_og_kostragrupper  # called by notebo
 _.handle_starttag, _.handle_endtag, _.handle_data  # html.parser.HTMLParser hooks (tests/test_reporting.py)
 mtime  # part of an lru_cache key (reporting/render.py _load)
 USE_MIP, _._local_mip  # disclosure/intervals.py: local MIPs kept for experiments behind a switch (off)
-
-# KNOWN DEAD, listed by the review in issue 9 (item 4). Delete the code, then its line here.
-OPTIONAL_COLUMNS  # intake.py
-kj_ok  # intake.py
-python_kernel_is_this_python  # reporting/execute.py
-figures  # reporting/render.py Prepared.figures
-KAT  # tests/test_audit.py
-# found unused after merging main at 13:00 (new code of other helpers, not called in this tree yet)
-CELL  # completeness.py
-HIDDEN_WORD, POSITION_WORDS, NO_POSITION  # reporting/texts.py
-signal_legend, break_generic, three_year_trend_sentence  # reporting/texts.py
-# found unused after merging main at 13:25
-RULES, n_whole  # disclosure/intervals.py
-SECONDARY, LINK  # disclosure/suppression.py
-replace_folder  # publish.py
-# found unused after merging main at 13:45
-_.met  # disclosure/intervals.py

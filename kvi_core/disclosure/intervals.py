@@ -58,11 +58,6 @@ class Pinned:
     support: tuple[tuple[str, int], ...] = ()
 
 
-def n_whole(lo: float, hi: float) -> int:
-    """How many whole numbers lie in [lo, hi] (with LP tolerance)."""
-    return math.floor(hi + EPS) - math.ceil(lo - EPS) + 1
-
-
 @dataclass
 class _Item:
     """A constraint row (published: equal, hidden aggregate: ≥) or a target (hidden column)."""
@@ -289,13 +284,8 @@ class Requirement:
         prim = [int(c) for c in primary]
         return cls({c: 2 for c in prim}, {c: int(value[c]) + 1 for c in prim})
 
-    def met(self, col: int, lo: float, hi: float) -> bool:
-        """Is an interval of whole numbers [lo, hi] enough for ``col``?"""
-        return hi - lo >= self.width.get(col, 1) and hi >= self.up.get(col, -math.inf)
-
 
 EKSAKT, INTERVALL = "eksakt", "intervall"
-RULES = (EKSAKT, INTERVALL)
 
 
 def pinned_cells(

@@ -39,7 +39,7 @@ from kvi_core.geography import NIVA_ORDER
 from kvi_core.indicators import aggregate
 from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS, KATEGORIER
 
-PRIMARY, SECONDARY = "primær", "sekundær"
+PRIMARY = "primær"
 ELIMINATION, INTERVAL, LINK = "eliminasjon", "intervall", "kobling"  # arsak of a secondary cell
 HASH_PRIME = (1 << 61) - 1
 MAX_ROUNDS = 200

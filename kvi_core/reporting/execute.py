@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import sys
 import time
 from pathlib import Path
 
@@ -248,14 +247,3 @@ def stable_notebook(nb, source_name: str, published_as: str):
             cell["id"] = f"celle-{i:02d}"
         seen.add(cell.get("id"))
     return nb
-
-
-def python_kernel_is_this_python(kernel_name: str = "python3") -> bool:
-    """Whether ``kernel_name`` runs this interpreter (so that it can import kvi_core)."""
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    try:
-        argv = KernelSpecManager().get_kernel_spec(kernel_name).argv
-    except Exception:
-        return False
-    return bool(argv) and (argv[0] in {"python", "python3", sys.executable})
