@@ -35,6 +35,7 @@ def _cmd_compute(a: argparse.Namespace) -> int:
         threshold=a.terskel,
         intern_dir=a.intern,
         rule=a.beskyttelse,
+        jobs=a.jobs,
     )
     return 0
 
@@ -100,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--unsuppressed", action="store_true", help="kun til intern kvalitetssikring: uprikkede tall")
     c.add_argument("--terskel", type=int, default=5, help="prikkingsterskel: antall under dette skjules (standard 5)")
     _add_rule_option(c)
+    c.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="prosesser som prikker samtidig (standard: én per kjerne for store uttrekk)",
+    )
     c.set_defaults(func=_cmd_compute)
 
     au = sub.add_parser("audit", help="kontroller at prikkede tall ikke kan regnes ut")
@@ -149,8 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from kvi_core.errors import Interrupted, KviInputError, describe_os_error
-    from kvi_core.pipeline import DisclosureError
+    from kvi_core.errors import DisclosureError, Interrupted, KviInputError, describe_os_error
 
     try:
         return args.func(args)

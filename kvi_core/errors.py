@@ -9,6 +9,10 @@ class KviInputError(Exception):
     """The input (extract, grouping file, output folder) cannot be used at all."""
 
 
+class DisclosureError(RuntimeError):
+    """The audit found a hidden cell that can be worked out: nothing is published."""
+
+
 class Interrupted(BaseException):  # like KeyboardInterrupt: no `except Exception` may swallow it
     """The run was stopped by a signal (Ctrl-C = SIGINT, SIGTERM); what was finished is kept."""
 

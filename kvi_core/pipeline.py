@@ -22,10 +22,6 @@ from kvi_core.output import long_table, sort_table
 from kvi_core.specs import IndicatorSpec, load_specs
 
 
-class DisclosureError(RuntimeError):
-    """The audit found a hidden cell that can be worked out: nothing is published."""
-
-
 @dataclass
 class YearGeography:
     aar: int
@@ -49,37 +45,6 @@ def year_geography(persons: pd.DataFrame, aar: int, kostragrupper: Path | None) 
     return YearGeography(aar, grouping, members, list(pd.unique(members["unit"])))
 
 
-def year_cells(
-    persons: pd.DataFrame,
-    pos: np.ndarray,
-    excluded: np.ndarray,
-    geo: YearGeography,
-    spec: IndicatorSpec,
-    suppressed: bool,
-    threshold: int,
-    rule: str = "intervall",
-    keep_inner: list | None = None,
-) -> pd.DataFrame:
-    """All published cells of one indicator and year, suppressed by ``rule`` (DATA_CONTRACT §5) and
-    audited against it, unless told not to."""
-    inner = inner_counts(persons, spec, pos, geo.unit_codes, excluded)
-    if keep_inner is not None:
-        keep_inner.append(inner)
-    if not suppressed:
-        return aggregate(inner, geo.members)
-    from kvi_core.disclosure.intervals import audit_rule
-    from kvi_core.disclosure.suppression import suppress
-
-    cells = suppress(inner, geo.members, threshold=threshold, rule=rule)
-    findings = audit_rule(cells, geo.members, rule, threshold, inner=inner)
-    if len(findings):
-        raise DisclosureError(
-            f"{spec.id} {geo.aar}: {len(findings)} prikkede celler er ikke beskyttet etter regel {rule}; "
-            "ingenting er skrevet"
-        )
-    return cells
-
-
 def read_sidecar(input_path: Path) -> dict:
     side = Path(f"{input_path}.metadata.json")
     if side.exists():
@@ -100,10 +65,12 @@ def compute(
     intern_dir: str | Path | None = None,
     extra: dict[str, object] | None = None,
     rule: str = "intervall",
+    jobs: int | None = None,
 ) -> dict:
     """Run the whole computation and publish one generation (:mod:`kvi_core.publish`): the
     publication in ``out_dir``, the internal material in ``intern_dir`` (default ``<out_dir>-intern``).
-    ``extra`` adds bookkeeping files to the publication folder (``kvi reports``' stamp).
+    ``extra`` adds bookkeeping files to the publication folder (``kvi reports``' stamp). ``jobs``:
+    worker processes for the suppression (default: one per core for a large extract).
     Returns the published metadata."""
     from kvi_core import publish
     from kvi_core.runlock import folder_locks
@@ -120,7 +87,7 @@ def compute(
             publish.recover(target)
         for target in (intern_dir,) if unsuppressed else (out_dir, intern_dir):
             publish.check_replaceable(target)  # before the work, not after it
-        files = outputs(input_path, kostragrupper, unsuppressed, threshold, quiet, rule)
+        files = outputs(input_path, kostragrupper, unsuppressed, threshold, quiet, rule, jobs)
         files.update(extra or {})
         meta = files.get("metadata.json") or files["intern_metadata.json"]
         if files.pop(_NO_YEAR, None):
@@ -148,11 +115,15 @@ def outputs(
     threshold: int,
     quiet: bool = True,
     rule: str = "intervall",
+    jobs: int | None = None,
 ) -> dict[str, object]:
     """Every file of one run, by name (:data:`kvi_core.publish.PUBLISHED_FILES` and
     :data:`~kvi_core.publish.INTERNAL_FILES`), as DataFrames and dicts; nothing is written here."""
     specs = load_specs()
     extract = read_extract(input_path, specs)
+    from kvi_core.disclosure import runner
+
+    workers = jobs if jobs is not None else runner.default_jobs(extract.rows_in)
     files: dict[str, object] = {
         # names person_ids: internal quality assurance only
         "avvist.csv": extract.rejections.rename(columns={"avvist_rad": "hele_raden_avvist"}),
@@ -179,14 +150,11 @@ def outputs(
         return files
 
     # a year whose rows were all rejected still gets its tables: every region, with 0
+    from kvi_core.periods import periods_of
+
     years = extract.years
     aar_col = extract.persons["aar"].to_numpy()
-    tables, regioner = [], []
-    from kvi_core.periods import YearTable, periods_of
-
-    linked = not unsuppressed and bool(periods_of(years))
-    year_tables: dict[str, dict[int, YearTable]] = {s.id: {} for s in specs}
-    reasons = []  # prikking_begrunnelse.csv (internal)
+    regioner, work = [], []
     for aar in years:
         sel = aar_col == aar
         whole = bool(sel.all())
@@ -196,17 +164,32 @@ def outputs(
         regioner.append(geo.members.assign(aar=aar)[["aar", "unit", "niva", "region", "region_navn"]])
         for spec in specs:
             excluded = extract.excluded[spec.id] if whole else extract.excluded[spec.id][sel]
-            inner: list = []
-            if not quiet and not unsuppressed:  # progress: suppression takes seconds per table
-                print(f"kvi: prikker {spec.id} {aar} (regel {rule}) ...", file=sys.stderr, flush=True)
-            cells = year_cells(persons, pos, excluded, geo, spec, not unsuppressed, threshold, rule, inner)
-            tables.append(long_table(cells, spec.id, aar))
-            if not unsuppressed:
-                reasons.append(_reasons(cells, spec.id, aar, ""))
-            if linked:
-                year_tables[spec.id][aar] = YearTable(aar, inner[0], geo.members, cells)
-    table = sort_table(pd.concat(tables, ignore_index=True), [s.id for s in specs])
+            inner = inner_counts(persons, spec, pos, geo.unit_codes, excluded)
+            work.append(runner.AnnualJob(spec.id, aar, inner, geo.members))
     regioner = pd.concat(regioner, ignore_index=True)
+    linked = not unsuppressed and bool(periods_of(years))
+    reasons = []  # prikking_begrunnelse.csv (internal)
+    period_cells: dict[str, pd.DataFrame] = {}
+    if unsuppressed:
+        cells_of = {(j.indikator, j.aar): aggregate(j.inner, j.members) for j in work}
+    else:
+        settings = runner.Settings(threshold, rule, regioner, linked)
+        if not quiet:
+            n_periods = len(specs) * len(periods_of(years)) if linked else 0
+            print(
+                f"kvi: prikker {len(work)} årstabeller og {n_periods} treårstabeller (regel {rule}), "
+                f"{workers} prosess{'er' if workers > 1 else ''} ...",
+                file=sys.stderr,
+                flush=True,
+            )
+        cells_of, period_cells = runner.suppress_all(work, settings, workers, None if quiet else runner.stderr_progress)
+    tables = []
+    for j in work:
+        cells = cells_of[(j.indikator, j.aar)]
+        tables.append(long_table(cells, j.indikator, j.aar))
+        if not unsuppressed:
+            reasons.append(_reasons(cells, j.indikator, j.aar, ""))
+    table = sort_table(pd.concat(tables, ignore_index=True), [s.id for s in specs])
 
     from kvi_core.comparison import add_confidence_intervals
 
@@ -238,7 +221,7 @@ def outputs(
     files["indikatorer.parquet"] = table
     files["variasjon.csv"] = variasjon(table)
     if linked:
-        table_3ar, period_reasons = _three_year_tables(year_tables, regioner, threshold, rule, specs, quiet)
+        table_3ar, period_reasons = _three_year_tables(period_cells, specs)
         reasons.extend(period_reasons)
         files["indikatorer_3ar.csv"] = table_3ar
         files["indikatorer_3ar.parquet"] = table_3ar
@@ -291,15 +274,12 @@ def _reason_summary(begrunnelse: pd.DataFrame) -> dict:
     return out
 
 
-def _three_year_tables(year_tables, regioner, threshold, rule, specs, quiet):
+def _three_year_tables(period_cells: dict[str, pd.DataFrame], specs: list[IndicatorSpec]):
     from kvi_core.comparison import add_confidence_intervals
-    from kvi_core.periods import suppress_periods
 
     parts, reasons = [], []
     for spec in specs:
-        if not quiet:
-            print(f"kvi: treårstall for {spec.id} (samlet prikking med årstabellene) ...", file=sys.stderr)
-        cells = suppress_periods(year_tables[spec.id], regioner, threshold, rule)
+        cells = period_cells[spec.id]
         for (periode, aar), grp in cells.groupby(["periode", "aar"], sort=True):
             t = long_table(grp.reset_index(drop=True), spec.id, int(aar))
             brudd = grp.loc[grp["kategori"] != "nevner", "brudd"].to_numpy(dtype=bool)

@@ -349,7 +349,7 @@ class SuppressionPlan:
         room = np.ones(n_rows, dtype=np.int64)
         for r, c in single.items():
             if c in need.up:
-                room[r] = max(need.width[c], need.up[c] - 1)  # lower bound 1: up ≥ x + 1, width 2
+                room[r] = max(need.width[c], need.up[c] - 1) + 1  # bound 1: up ≥ x + 1, width 2, margin 1
         by_rank = np.argsort(self.rank, kind="stable").tolist()
         forced = [c for c in by_rank if fixed[c] and not fixed_hidden[c]]
         candidates = [c for c in by_rank if v[c] >= self.threshold and not fixed[c]]

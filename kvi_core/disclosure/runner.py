@@ -1,0 +1,146 @@
+"""Suppressing many tables: every indicator's years, then its three-year periods, across worker
+processes (DATA_CONTRACT §5 and §8).
+
+The tables of different indicators share nothing, and the years of one indicator are independent
+until its periods are suppressed jointly with them; so every (indicator, year) is one job, and an
+indicator's period job starts as soon as its last year is done. The result does not depend on the
+number of workers: each job is the same deterministic computation wherever it runs.
+
+Progress goes to stderr, one line per finished table. Workers ignore Ctrl-C: the main process
+stops them (``Pool.terminate``) and reports the interruption itself.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+SMALL_EXTRACT = 100_000  # rows: below this, starting worker processes costs more than it saves
+
+
+@dataclass(frozen=True)
+class AnnualJob:
+    indikator: str
+    aar: int
+    inner: pd.DataFrame  # unit, aldersgruppe, kategori, antall
+    members: pd.DataFrame  # unit, niva, region, region_navn
+
+
+@dataclass(frozen=True)
+class Settings:
+    threshold: int
+    rule: str
+    regioner: pd.DataFrame  # every year's regions (aar, unit, niva, region, region_navn)
+    linked: bool  # suppress the three-year periods too
+
+
+def default_jobs(rows: int) -> int:
+    """Worker processes for an extract of ``rows`` rows: one per core, or none for a small one."""
+    return 1 if rows < SMALL_EXTRACT else max(1, os.cpu_count() or 1)
+
+
+def annual(job: AnnualJob, s: Settings) -> pd.DataFrame:
+    """Suppress one indicator and year and audit the result (raises ``DisclosureError``)."""
+    from kvi_core.disclosure.intervals import audit_rule
+    from kvi_core.disclosure.suppression import suppress
+    from kvi_core.errors import DisclosureError
+
+    cells = suppress(job.inner, job.members, threshold=s.threshold, rule=s.rule)
+    findings = audit_rule(cells, job.members, s.rule, s.threshold, inner=job.inner)
+    if len(findings):
+        raise DisclosureError(
+            f"{job.indikator} {job.aar}: {len(findings)} prikkede celler er ikke beskyttet etter regel {s.rule}; "
+            "ingenting er skrevet"
+        )
+    return cells
+
+
+def periods(indikator: str, years: dict[int, tuple[AnnualJob, pd.DataFrame]], s: Settings) -> pd.DataFrame:
+    """Every three-year period of one indicator, suppressed jointly with its fixed annual tables."""
+    from kvi_core.periods import YearTable, suppress_periods
+
+    tables = {aar: YearTable(aar, job.inner, job.members, cells) for aar, (job, cells) in years.items()}
+    return suppress_periods(tables, s.regioner, s.threshold, s.rule)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def suppress_all(
+    jobs_in: list[AnnualJob],
+    s: Settings,
+    workers: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[dict[tuple[str, int], pd.DataFrame], dict[str, pd.DataFrame]]:
+    """Every annual table, and (``s.linked``) every indicator's periods.
+
+    Returns ({(indikator, aar): cells}, {indikator: period cells}). ``progress`` gets one line per
+    finished table."""
+    from kvi_core.periods import periods_of
+
+    by_ind: dict[str, list[AnnualJob]] = {}
+    for j in jobs_in:
+        by_ind.setdefault(j.indikator, []).append(j)
+    wants_periods = {i: s.linked and bool(periods_of(j.aar for j in js)) for i, js in by_ind.items()}
+    total = len(jobs_in) + sum(wants_periods.values())
+    done = 0
+    started = time.perf_counter()
+    annual_out: dict[tuple[str, int], pd.DataFrame] = {}
+    period_out: dict[str, pd.DataFrame] = {}
+
+    def tell(what: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(f"[{done}/{total}] {what} ferdig ({time.perf_counter() - started:.0f} s)")
+
+    def years_of(ind: str) -> dict[int, tuple[AnnualJob, pd.DataFrame]]:
+        return {j.aar: (j, annual_out[(j.indikator, j.aar)]) for j in by_ind[ind]}
+
+    if workers <= 1 or total <= 1:
+        for j in jobs_in:
+            annual_out[(j.indikator, j.aar)] = annual(j, s)
+            tell(f"{j.indikator} {j.aar}")
+        for ind, want in wants_periods.items():
+            if want:
+                period_out[ind] = periods(ind, years_of(ind), s)
+                tell(f"{ind} treårsperioder")
+        return annual_out, period_out
+
+    ctx = mp.get_context("spawn")  # no fork of a process that may hold solver threads
+    pool = ctx.Pool(min(workers, total), initializer=_ignore_sigint)
+    try:
+        pending = {(j.indikator, j.aar): pool.apply_async(annual, (j, s)) for j in jobs_in}
+        while pending:
+            ready = [k for k, r in pending.items() if r.ready()]
+            if not ready:
+                time.sleep(0.05)
+                continue
+            for key in ready:
+                result = pending.pop(key).get()  # re-raises a worker's exception here
+                ind = key[0]
+                if isinstance(key[1], int):
+                    annual_out[key] = result
+                    tell(f"{ind} {key[1]}")
+                    if wants_periods[ind] and all((ind, j.aar) in annual_out for j in by_ind[ind]):
+                        pending[(ind, "3ar")] = pool.apply_async(periods, (ind, years_of(ind), s))
+                else:
+                    period_out[ind] = result
+                    tell(f"{ind} treårsperioder")
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+    return annual_out, period_out
+
+
+def stderr_progress(line: str) -> None:
+    print(f"kvi: prikking {line}", file=sys.stderr, flush=True)
