@@ -27,6 +27,7 @@ from kvi_core.disclosure.suppression import (
     LINK,
     SuppressionPlan,
     _preference,
+    add_explanation,
     inner_vector,
 )
 from kvi_core.specs import AGE_GROUPS, KATEGORIER
@@ -172,6 +173,11 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
             why = LINK
         out.append((per, aar, niva, region, navn, a, k, value, bool(hidden[c]), why, False))
     res = pd.DataFrame(out, columns=PERIOD_COLUMNS)
+    first: dict[int, str] = {}
+    for i, c in enumerate(table.cell_col.tolist()):
+        first.setdefault(c, "{} {} {} {}".format(*keys[i][:1], *keys[i][2:]))
+    cell_col = np.array([int(table.cell_col[r[8]]) if r[8] >= 0 else -1 for r in period_rows], dtype=np.int64)
+    add_explanation(res, plan, cell_col, label=first.get)
     res.attrs["prikking"] = plan.report()
     return res
 

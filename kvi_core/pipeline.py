@@ -256,6 +256,10 @@ def _reasons(cells: pd.DataFrame, indikator: str, aar: int, periode: str) -> pd.
             "maltall": [maltall(k, a) if k != "nevner" else np.nan for k, a in zip(h["kategori"], h["aldersgruppe"])],
             "antall": h["antall"].to_numpy(),
             "arsak": h["reason"].to_numpy(),
+            # the hidden cells a secondary cell protects, and what the final audit showed
+            "beskytter": h["beskytter"].to_numpy() if "beskytter" in h else "",
+            "nedre": h["nedre"].to_numpy() if "nedre" in h else pd.NA,
+            "ovre": h["ovre"].to_numpy() if "ovre" in h else pd.NA,
         }
     )
 

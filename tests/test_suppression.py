@@ -70,11 +70,32 @@ def test_output_has_one_row_per_published_cell():
         "antall",
         "hidden",
         "reason",
+        "beskytter",
+        "nedre",
+        "ovre",
     ]
     n_regions = m["region"].nunique()
     assert len(cells) == n_regions * len(AGE_GROUPS) * (len(CATEGORIES) + 1)
     pd.testing.assert_frame_equal(cells[aggregate(inner, m).columns].reset_index(drop=True), aggregate(inner, m))
     assert cells["hidden"].dtype == bool
+
+
+def test_every_hidden_cell_is_explained():
+    """The reasons file's columns: a secondary cell names the hidden cells it protects, and every
+    hidden cell has the interval the final audit showed, holding its true value and meeting the rule."""
+    m = geo(KOM)
+    inner = inner_counts(m, {("0101", "18-66", "delvis"): 3}, default=big)
+    cells = suppress(inner, m)
+    hidden = cells[cells["hidden"]]
+    assert len(hidden) > 1
+    assert (hidden["nedre"] <= hidden["antall"]).all() and (hidden["antall"] <= hidden["ovre"]).all()
+    assert (hidden["ovre"] - hidden["nedre"] >= 1).all()
+    primary = hidden[hidden["reason"] == "primær"]
+    assert (primary["ovre"] >= primary["antall"] + 1).all() and (primary["ovre"] - primary["nedre"] >= 2).all()
+    secondary = hidden[hidden["reason"] != "primær"]
+    assert (secondary["beskytter"] != "").all()
+    assert "0101 18-66 delvis" in ";".join(secondary["beskytter"])
+    assert cells.loc[~cells["hidden"], "beskytter"].eq("").all() and cells.loc[~cells["hidden"], "nedre"].isna().all()
 
 
 # --- constructed cases where naive suppression leaks ---------------------------------------------

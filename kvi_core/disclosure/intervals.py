@@ -304,12 +304,15 @@ def pinned_cells(
     truth: np.ndarray | None = None,
     stats: AuditStats | None = None,
     need: Requirement | None = None,
+    evidence: dict[int, tuple[int, int]] | None = None,
 ) -> list[Pinned]:
     """Hidden columns (``targets``) whose interval falls short of ``need`` (default: the ones the
     published columns pin to one whole number).
 
     ``values`` holds the published values; ``truth`` (inner row values), when known, is a feasible
-    point that saves solves. A target counts as meeting the rule only on whole-number evidence: the
+    point that saves solves. ``evidence``, when given, receives for every target that meets the rule
+    the whole numbers [lo, up] the audit showed it can take (the attacker's interval holds at least
+    these). A target counts as meeting the rule only on whole-number evidence: the
     attacker's tables (integer points) seen in solutions, or a MIP when the LP alone would decide.
     """
     stats = stats if stats is not None else AuditStats()
@@ -339,6 +342,8 @@ def pinned_cells(
         x_true = None if truth is None else truth[sys_.var_rows[var]].astype(float)
         block = _Block(items["eq"], items["ge"], items["t"], sys_.lower[var], upper, seed=b)
         out.extend(block.audit(x_true, stats, need))
+        if evidence is not None:
+            evidence.update(block.shown())
     return sorted(out, key=lambda p: p.col)
 
 
@@ -415,6 +420,14 @@ class _Block:
         stats.lp_solves += self.lp.solves
         return out
 
+    def shown(self) -> dict[int, tuple[int, int]]:
+        """Target column -> the whole numbers [ceil(lo), floor(up)] its evidence spans."""
+        if not hasattr(self, "tgs"):
+            return {}
+        lo = np.ceil(self.lp_lo - EPS).astype(np.int64).tolist()
+        up = np.floor(self.lp_hi + EPS).astype(np.int64).tolist()
+        return {t.col: (a, b) for t, a, b in zip(self.tgs, lo, up)}
+
     def see(self, x: np.ndarray) -> None:
         val = self.tmat @ x + self.const
         np.minimum(self.lp_lo, val, out=self.lp_lo)
@@ -455,54 +468,56 @@ class _Block:
                 return
 
     def _one_by_one(self, stats: AuditStats) -> list[Pinned]:
-        """Max and min of each still-unsettled target. Plain targets of one class are settled
-        together (one target for the class, then, if it falls short, each for its own interval)."""
+        """Max and min of each still-unsettled target: first every maximum, then the minima still
+        needed (consecutive solves of neighbouring cells start from a nearby vertex). Plain targets
+        of one class are settled together (one target for the class, then, if it falls short, each
+        for its own interval)."""
         out: list[Pinned] = []
         todo = np.flatnonzero(~self.done())
         first_of: dict[int, int] = {}
         for i in todo.tolist():
             if self.plain[i]:
                 first_of.setdefault(int(self.cls[i]), i)
-        for i in todo.tolist():
-            if self.plain[i] and first_of[int(self.cls[i])] != i:
+        lead = [i for i in todo.tolist() if not self.plain[i] or first_of[int(self.cls[i])] == i]
+        found = self._intervals(lead)
+        for i in lead:
+            if i not in found:
                 continue
-            short = self._interval(i, stats)
-            if short is None:
-                continue
-            out.append(short)
+            out.append(found[i])
             if self.plain[i]:
-                for j in np.flatnonzero((self.cls == self.cls[i]) & self.plain).tolist():
-                    if j != i:
-                        sj = self._interval(j, stats)
-                        if sj is not None:
-                            out.append(sj)
+                rest = [j for j in np.flatnonzero((self.cls == self.cls[i]) & self.plain).tolist() if j != i]
+                out.extend(self._intervals(rest).values())
         return out
 
-    def _interval(self, i: int, stats: AuditStats) -> Pinned | None:
-        """None when target i meets the rule; else its interval and what certifies it.
+    def _intervals(self, todo: list[int]) -> dict[int, Pinned]:
+        """The targets of ``todo`` that fall short, each with its interval and what certifies it.
 
         The LP bounds hold for any attacker (a whole-number table is also a real-valued one), so
         floor(LP max) and ceil(LP min) bound the whole-number interval from outside: when they fall
-        short, the target falls short. At the limit, whole-number tables decide.
+        short, the target falls short.
         """
-        if self.done()[i]:
-            return None
-        cost = self.tmat[i].toarray().ravel()
-        col = self.tgs[i].col
-        hi, x_hi, dual_hi = self.lp.solve(cost, maximise=True)
-        self.see(x_hi)
-        if self.done()[i]:
-            return None
-        hi += self.const[i]
-        up_lp = math.floor(hi + EPS)
-        if up_lp < self.need_up[i] + self.margin[i]:  # the maximum alone falls short: its certificate says why
-            return Pinned(col, float(min(self.lp_lo[i], hi)), hi, _support(self.rows, dual_hi))
-        lo, x_lo, dual_lo = self.lp.solve(cost)
-        self.see(x_lo)
-        if self.done()[i]:
-            return None
-        lo += self.const[i]
-        return Pinned(col, lo, hi, _support(self.rows, dual_hi, dual_lo))
+        short: dict[int, Pinned] = {}
+        high: dict[int, tuple[float, np.ndarray]] = {}
+        for i in todo:
+            if self.done()[i]:
+                continue
+            hi, x_hi, dual_hi = self.lp.solve(self.tmat[i].toarray().ravel(), maximise=True)
+            self.see(x_hi)
+            if self.done()[i]:
+                continue
+            hi += self.const[i]
+            if math.floor(hi + EPS) < self.need_up[i] + self.margin[i]:  # the maximum alone falls short
+                short[i] = Pinned(self.tgs[i].col, float(min(self.lp_lo[i], hi)), hi, _support(self.rows, dual_hi))
+            else:
+                high[i] = (hi, dual_hi)
+        for i, (hi, dual_hi) in high.items():
+            if self.done()[i]:
+                continue
+            lo, x_lo, dual_lo = self.lp.solve(self.tmat[i].toarray().ravel())
+            self.see(x_lo)
+            if not self.done()[i]:
+                short[i] = Pinned(self.tgs[i].col, lo + self.const[i], hi, _support(self.rows, dual_hi, dual_lo))
+        return short
 
     def _mip(self) -> highspy.Highs:
         if self._mip_model is None:

@@ -66,8 +66,28 @@ def suppress(inner: pd.DataFrame, members: pd.DataFrame, threshold: int = 5, rul
     out["hidden"] = hidden[table.cell_col]
     reason = np.array([plan.reason.get(c, "") for c in range(len(table.cols))], dtype=object)
     out["reason"] = reason[table.cell_col]
+    add_explanation(out, plan, table.cell_col)
     out.attrs["prikking"] = plan.report()
     return out
+
+
+def add_explanation(out: pd.DataFrame, plan: SuppressionPlan, cell_col: np.ndarray, label=None) -> None:
+    """Columns for the reasons file (internal): ``beskytter``, the hidden cells a secondary cell was
+    hidden to protect ("region aldersgruppe kategori", ";"-separated), and ``nedre``/``ovre``, the
+    whole numbers the final audit showed a hidden cell can take. ``cell_col`` maps the rows of
+    ``out`` to the plan's columns; ``label`` names a column (default: its first row in ``out``)."""
+    if label is None:
+        first: dict[int, str] = {}
+        for reg, a, k, c in zip(out["region"], out["aldersgruppe"], out["kategori"], cell_col.tolist()):
+            first.setdefault(c, f"{reg} {a} {k}")
+        label = first.get
+    protects = {c: ";".join(str(label(p)) for p in what if label(p)) for c, what in plan.protects.items()}
+    hidden = out["hidden"].to_numpy(dtype=bool)
+    out["beskytter"] = [protects.get(c, "") if h else "" for c, h in zip(cell_col.tolist(), hidden)]
+    lo = [plan.shown.get(c, (np.nan, np.nan))[0] if h else np.nan for c, h in zip(cell_col.tolist(), hidden)]
+    up = [plan.shown.get(c, (np.nan, np.nan))[1] if h else np.nan for c, h in zip(cell_col.tolist(), hidden)]
+    out["nedre"] = pd.array(lo, dtype="Float64").round(0).astype("Int64")
+    out["ovre"] = pd.array(up, dtype="Float64").round(0).astype("Int64")
 
 
 # --- building the table ------------------------------------------------------------------------
@@ -322,6 +342,8 @@ class SuppressionPlan:
     protects: dict[int, tuple[int, ...]] = field(default_factory=dict)  # hidden column -> what it protects
     audit: AuditStats = field(default_factory=AuditStats)
     findings: dict[int, Pinned] = field(default_factory=dict)
+    audited: bool = False  # the last audit covered every hidden cell of the final pattern and found nothing
+    shown: dict[int, tuple[int, int]] = field(default_factory=dict)  # hidden column -> audited [lo, up]
 
     def run(self) -> tuple[np.ndarray, np.ndarray]:
         """(hidden, primary) per unique column.
@@ -340,6 +362,7 @@ class SuppressionPlan:
         for c in np.flatnonzero(primary & ~fixed).tolist():
             self.reason[c] = PRIMARY
         if not hidden.any():
+            self.audited = True
             return hidden, primary
         cols, n_rows = self.table.cols, self.table.n_rows
         single = self.table.singleton_col()
@@ -390,8 +413,10 @@ class SuppressionPlan:
                     truth=self.truth,
                     stats=self.audit,
                     need=need,
+                    evidence=self.shown,
                 )
                 if not pins:
+                    self.audited = True
                     return hidden, primary
             new = self._cover(pins, hidden, single, fixed)
             for c, what in new.items():
@@ -438,6 +463,7 @@ class SuppressionPlan:
         return {
             "regel": self.rule,
             "runder": self.rounds,
+            "kontrollert": self.audited,
             "etter_arsak": dict(sorted(by_reason.items())),
             "lp_losninger": self.audit.lp_solves,
             "mip_losninger": self.audit.mip_solves,
