@@ -183,3 +183,129 @@ def test_linked_audit_passes_the_joint_pattern_and_finds_a_leaky_one():
         & (found["kategori"] == "delvis")
     ]
     assert len(row) == 1 and row["nedre"].iloc[0] == row["ovre"].iloc[0] == 2
+
+
+# --- the whole-number attacker, and a split kommune in a linked period ----------------------------
+
+
+def _rows(members: pd.DataFrame, units: list[str], offset: int, n: int):
+    """Row vector (length n) of a cell over the inner cells of one year's units, placed at offset."""
+    region_units = members.groupby("region")["unit"].apply(list).to_dict()
+
+    def row(region, age, kat):
+        v = np.zeros(n)
+        ages = range(3) if age == "alle" else [INNER_AGE_GROUPS.index(age)]
+        cats = range(4) if kat == "nevner" else [CATEGORIES.index(kat)]
+        for u in region_units[region]:
+            for a in ages:
+                for c in cats:
+                    v[offset + units.index(u) * 12 + a * 4 + c] = 1
+        return v
+
+    return row
+
+
+def _extremes(shown_rows, shown_values, hidden_rows, integer: bool):
+    """[min, max] of every hidden cell for the attacker of contract §5: inner cells ≥ 0, shown cells
+    equal, hidden cells ≥ 1, and (``integer``) whole numbers (scipy's MILP: exact, independent of kvi)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n = len(hidden_rows[0])
+    cons = [LinearConstraint(np.array(hidden_rows), 1, np.inf)]
+    if shown_rows:
+        cons.append(LinearConstraint(np.array(shown_rows), shown_values, shown_values))
+    out = []
+    for obj in hidden_rows:
+        ends = []
+        for sign in (1, -1):
+            res = milp(sign * obj, constraints=cons, integrality=np.full(n, int(integer)), bounds=Bounds(0, 1e4))
+            assert res.status == 0
+            ends.append(sign * res.fun)
+        out.append(tuple(ends))
+    return out
+
+
+def _meets_rule(value: int, lo: float, hi: float, threshold: int = 5) -> bool:
+    lo_i, hi_i = math.ceil(lo - 1e-6), math.floor(hi + 1e-6)
+    if 1 <= value < threshold:
+        return hi_i >= value + 1 and hi_i - lo_i >= 2
+    return hi_i - lo_i >= 1
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(min_value=10, max_value=10_000))
+def test_intervall_holds_for_a_whole_number_attacker(seed):
+    """The LP accepts a primary cell only with a one-number margin (docs/METHOD.md); an exact
+    integer attacker (MILP) finds no primary cell with up < x + 1 or fewer than three values, and no
+    hidden cell pinned."""
+    m, inner = small_table(seed)
+    cells = suppress(inner, m, rule="intervall")
+    units = sorted(m["unit"].unique())
+    row = _rows(m, units, 0, len(units) * 12)
+    keys = list(zip(cells["region"], cells["aldersgruppe"], cells["kategori"]))
+    hidden = cells["hidden"].to_numpy()
+    values = cells["antall"].to_numpy()
+    shown_rows = [row(*k) for k, h in zip(keys, hidden) if not h]
+    hidden_rows = [row(*k) for k, h in zip(keys, hidden) if h]
+    ends = _extremes(shown_rows, values[~hidden].astype(float), hidden_rows, integer=True)
+    bad = [
+        (k, v, e)
+        for k, v, e in zip([k for k, h in zip(keys, hidden) if h], values[hidden], ends)
+        if not _meets_rule(v, *e)
+    ]
+    assert bad == []
+
+
+def test_split_kommune_in_a_period_is_a_break_and_the_linked_system_holds():
+    """1507 Ålesund was split into 1508 Ålesund and 1580 Haram on 1 January 2024. In 2022-2024 both
+    new kommuner are breaks (no numbers); the fylke and the KOSTRA group keep their members and get
+    pooled figures; small counts in Haram in 2024 stay protected by rule intervall in the linked
+    system of three years and the period (an independent LP attacker over all four tables)."""
+    old = {"1505": ("EKA15", "EKG01"), "1506": ("EKA15", "EKG01"), "1507": ("EKA15", "EKG02")}
+    new = {
+        "1505": ("EKA15", "EKG01"),
+        "1506": ("EKA15", "EKG01"),
+        "1508": ("EKA15", "EKG02"),
+        "1580": ("EKA15", "EKG02"),
+    }
+    haram = {("1580", a, c): 2 for a in INNER_AGE_GROUPS for c in CATEGORIES if c != "innfridd"}
+    tables, regioner = {}, []
+    for y, kom, counts in ((2022, old, {}), (2023, old, {}), (2024, new, haram)):
+        m = geo(kom)
+        inner = inner_counts(m, counts, default=lambda u, a, c: 7)
+        tables[y] = YearTable(y, inner, m, suppress(inner, m, rule="intervall"))
+        regioner.append(m.assign(aar=y))
+    regioner = pd.concat(regioner, ignore_index=True)
+    per = suppress_periods(tables, regioner, 5, "intervall")
+    assert per.loc[per["region"].isin(["1508", "1580"]), "brudd"].all()
+    assert not per.loc[per["region"].isin(["1505", "1506", "EKA15", "EKG01", "EKG02", "EAK"]), "brudd"].any()
+    ekg02 = per[(per["region"] == "EKG02") & (per["aldersgruppe"] == "alle") & (per["kategori"] == "nevner")]
+    assert int(ekg02["antall"].iloc[0]) == sum(
+        int(t.cells.query("region == 'EKG02' and aldersgruppe == 'alle' and kategori == 'nevner'")["antall"].iloc[0])
+        for t in tables.values()
+    )
+    # the independent attacker: every year's inner cells, every shown annual and period cell
+    units = {y: sorted(t.members["unit"].unique()) for y, t in tables.items()}
+    offset, n = {}, 0
+    for y in sorted(tables):
+        offset[y], n = n, n + len(units[y]) * 12
+    rows = {y: _rows(t.members, units[y], offset[y], n) for y, t in tables.items()}
+    shown_rows, shown_values, hidden_rows, hidden_cells = [], [], [], []
+    for y, t in tables.items():
+        for r, a, k, v, h in t.cells[["region", "aldersgruppe", "kategori", "antall", "hidden"]].itertuples(
+            index=False
+        ):
+            (hidden_rows if h else shown_rows).append(rows[y](r, a, k))
+            (hidden_cells.append((y, r, a, k, v)) if h else shown_values.append(v))
+    for r, a, k, v, h, b in per[["region", "aldersgruppe", "kategori", "antall", "hidden", "brudd"]].itertuples(
+        index=False
+    ):
+        if b:
+            continue
+        vec = sum(rows[y](r, a, k) for y in tables)
+        (hidden_rows if h else shown_rows).append(vec)
+        (hidden_cells.append(("2022-2024", r, a, k, v)) if h else shown_values.append(v))
+    ends = _extremes(shown_rows, np.array(shown_values, dtype=float), hidden_rows, integer=False)
+    bad = [(c, e) for c, e in zip(hidden_cells, ends) if not _meets_rule(int(c[4]), *e)]
+    assert bad == []
+    assert any(c[0] == 2024 and c[1] == "1580" for c in hidden_cells)
