@@ -90,6 +90,23 @@ def _mark(kind: str, x: float, y: float, colour: str, size: float = 5.0) -> str:
     return f'<circle cx="{_x(x)}" cy="{_x(y)}" r="{_x(size)}" fill="{colour}"/>'
 
 
+def _percent_axis(x_of, y_top: float, y_end: float) -> list[str]:
+    """Grid lines and labels at 0, 25, 50, 75 and 100 % (the barometer and the national overview)."""
+    out = []
+    for p in (0, 25, 50, 75, 100):
+        out.append(f'<line x1="{_x(x_of(p))}" y1="{_x(y_top)}" x2="{_x(x_of(p))}" y2="{_x(y_end)}" stroke="#DDDDDD"/>')
+        out.append(f'<text x="{_x(x_of(p))}" y="{_x(y_end + 16)}" text-anchor="middle" font-size="10">{p} %</text>')
+    return out
+
+
+def _row_head(i: int, y0: float, width: float, title: str, title_y: float) -> list[str]:
+    """A row of a percent chart: a rule above it (not above the first) and its title in two lines."""
+    out = [f'<line x1="0" y1="{_x(y0)}" x2="{_x(width)}" y2="{_x(y0)}" stroke="#BBBBBB"/>'] if i else []
+    for j, line in enumerate(_wrap(title, 26)[:2]):
+        out.append(f'<text x="4" y="{_x(y0 + title_y + 14 * j)}" font-weight="bold">{escape(line)}</text>')
+    return out
+
+
 def barometer(rows: list[dict], navn: str) -> tuple[str, str]:
     """Page 1: one row per indicator with the kommune's share and 95 % interval (black diamond and
     line), marks for fylke (square), KOSTRA group (triangle) and land (vertical bar), the figure's
@@ -127,18 +144,13 @@ def barometer(rows: list[dict], navn: str) -> tuple[str, str]:
         lx += 20 + 6.3 * len(label) + 18
     # grid and axis
     y_end = top + row_h * len(rows)
-    for p in (0, 25, 50, 75, 100):
-        out.append(f'<line x1="{_x(X(p))}" y1="{_x(top - 6)}" x2="{_x(X(p))}" y2="{_x(y_end)}" stroke="#DDDDDD"/>')
-        out.append(f'<text x="{_x(X(p))}" y="{_x(y_end + 16)}" text-anchor="middle" font-size="10">{p} %</text>')
+    out += _percent_axis(X, top - 6, y_end)
     out.append(f'<text x="{_x(right_x)}" y="{_x(top - 10)}" font-weight="bold">Signal</text>')
     described = []
     for i, r in enumerate(rows):
         y0 = top + i * row_h
         cy = y0 + row_h / 2
-        if i:
-            out.append(f'<line x1="0" y1="{_x(y0)}" x2="{_x(W)}" y2="{_x(y0)}" stroke="#BBBBBB"/>')
-        for j, line in enumerate(_wrap(r["title"], 26)[:2]):
-            out.append(f'<text x="4" y="{_x(y0 + 17 + 14 * j)}" font-weight="bold">{escape(line)}</text>')
+        out += _row_head(i, y0, W, r["title"], 17)
         value = "" if is_missing(r["andel"]) else fmt_pct(r["andel"])
         out.append(
             f'<text x="4" y="{_x(y0 + 44)}" font-size="10.5">{escape(value)}'
@@ -452,9 +464,7 @@ def national_overview(rows: list[dict], aar: int) -> tuple[str, str]:
         f'<text x="362" y="20">{texts.NATIONAL_MARKS["range"]}</text>'
     )
     y_end = top + row_h * len(rows)
-    for p in (0, 25, 50, 75, 100):
-        out.append(f'<line x1="{_x(X(p))}" y1="{_x(top - 4)}" x2="{_x(X(p))}" y2="{_x(y_end)}" stroke="#DDDDDD"/>')
-        out.append(f'<text x="{_x(X(p))}" y="{_x(y_end + 16)}" text-anchor="middle" font-size="10">{p} %</text>')
+    out += _percent_axis(X, top - 4, y_end)
     out.append(
         f'<text x="{_x(right_x)}" y="{_x(top - 8)}" font-weight="bold" font-size="10">'
         f"{escape(texts.SIGNAL['tydelig_hoyere'][0])} / {escape(texts.SIGNAL['tydelig_lavere'][0])} kommuner</text>"
@@ -463,10 +473,7 @@ def national_overview(rows: list[dict], aar: int) -> tuple[str, str]:
     for i, r in enumerate(rows):
         y0 = top + i * row_h
         cy = y0 + row_h / 2
-        if i:
-            out.append(f'<line x1="0" y1="{_x(y0)}" x2="{_x(W)}" y2="{_x(y0)}" stroke="#BBBBBB"/>')
-        for j, line in enumerate(_wrap(r["title"], 26)[:2]):
-            out.append(f'<text x="4" y="{_x(y0 + 18 + 14 * j)}" font-weight="bold">{escape(line)}</text>')
+        out += _row_head(i, y0, W, r["title"], 18)
         q = r["quartiles"]
         if q is not None:
             mn, q1, med, q3, mx = q
