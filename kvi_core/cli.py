@@ -36,6 +36,7 @@ def _cmd_compute(a: argparse.Namespace) -> int:
         intern_dir=a.intern,
         rule=a.beskyttelse,
         jobs=a.jobs,
+        periods=not a.ingen_treaarstall,
     )
     return 0
 
@@ -68,6 +69,15 @@ def _cmd_reports(a: argparse.Namespace) -> int:
         threshold=a.terskel,
         intern=a.intern,
         rule=a.beskyttelse,
+        periods=not a.ingen_treaarstall,
+    )
+
+
+def _add_periods_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--ingen-treaarstall",
+        action="store_true",
+        help="ikke lag treårstall (samlet prikking med årstabellene tar lang tid for hele landet)",
     )
 
 
@@ -101,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--unsuppressed", action="store_true", help="kun til intern kvalitetssikring: uprikkede tall")
     c.add_argument("--terskel", type=int, default=5, help="prikkingsterskel: antall under dette skjules (standard 5)")
     _add_rule_option(c)
+    _add_periods_option(c)
     c.add_argument(
         "--jobs",
         type=int,
@@ -150,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--jobs", type=int, default=1, help="antall rapporter som lages samtidig (standard 1)")
     r.add_argument("--terskel", type=int, default=5, help="prikkingsterskel: antall under dette skjules (standard 5)")
     _add_rule_option(r)
+    _add_periods_option(r)
     r.set_defaults(func=_cmd_reports)
     return p
 

@@ -66,11 +66,14 @@ def compute(
     extra: dict[str, object] | None = None,
     rule: str = "intervall",
     jobs: int | None = None,
+    periods: bool = True,
 ) -> dict:
     """Run the whole computation and publish one generation (:mod:`kvi_core.publish`): the
     publication in ``out_dir``, the internal material in ``intern_dir`` (default ``<out_dir>-intern``).
     ``extra`` adds bookkeeping files to the publication folder (``kvi reports``' stamp). ``jobs``:
-    worker processes for the suppression (default: one per core for a large extract).
+    worker processes for the suppression (default: one per core for a large extract). ``periods``
+    False skips the three-year figures (contract §8), whose joint suppression is slow at national
+    size (README, known limitations).
     Returns the published metadata."""
     from kvi_core import publish
     from kvi_core.runlock import folder_locks
@@ -87,7 +90,7 @@ def compute(
             publish.recover(target)
         for target in (intern_dir,) if unsuppressed else (out_dir, intern_dir):
             publish.check_replaceable(target)  # before the work, not after it
-        files = outputs(input_path, kostragrupper, unsuppressed, threshold, quiet, rule, jobs)
+        files = outputs(input_path, kostragrupper, unsuppressed, threshold, quiet, rule, jobs, periods)
         files.update(extra or {})
         meta = files.get("metadata.json") or files["intern_metadata.json"]
         if files.pop(_NO_YEAR, None):
@@ -116,6 +119,7 @@ def outputs(
     quiet: bool = True,
     rule: str = "intervall",
     jobs: int | None = None,
+    periods: bool = True,
 ) -> dict[str, object]:
     """Every file of one run, by name (:data:`kvi_core.publish.PUBLISHED_FILES` and
     :data:`~kvi_core.publish.INTERNAL_FILES`), as DataFrames and dicts; nothing is written here."""
@@ -167,7 +171,7 @@ def outputs(
             inner = inner_counts(persons, spec, pos, geo.unit_codes, excluded)
             work.append(runner.AnnualJob(spec.id, aar, inner, geo.members))
     regioner = pd.concat(regioner, ignore_index=True)
-    linked = not unsuppressed and bool(periods_of(years))
+    linked = periods and not unsuppressed and bool(periods_of(years))
     reasons = []  # prikking_begrunnelse.csv (internal)
     period_cells: dict[str, pd.DataFrame] = {}
     if unsuppressed:

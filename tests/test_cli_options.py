@@ -68,3 +68,18 @@ def test_demo_data_with_the_old_flag_names_writes_the_asked_years(tmp_path):
     import pandas as pd
 
     assert sorted(pd.read_csv(out, usecols=["aar"])["aar"].unique()) == [2023, 2024]
+
+
+def test_compute_without_three_year_figures_and_with_workers(tmp_path):
+    """--ingen-treaarstall writes the annual tables only; --jobs 2 (worker processes) gives the same
+    tables as --jobs 1, and both pass kvi audit."""
+    from kvi_core.cli import main
+
+    extract = tmp_path / "d.csv"
+    assert main(["demo-data", "--out", str(extract), "--aar", "2022-2024", "--personer", "800", "--seed", "3"]) == 0
+    one, two = tmp_path / "en", tmp_path / "to"
+    assert main(["compute", "--input", str(extract), "--out", str(one), "--ingen-treaarstall", "--jobs", "1"]) == 0
+    assert main(["compute", "--input", str(extract), "--out", str(two), "--ingen-treaarstall", "--jobs", "2"]) == 0
+    assert not (one / "indikatorer_3ar.csv").exists() and (one / "indikatorer.csv").exists()
+    assert (one / "indikatorer.csv").read_bytes() == (two / "indikatorer.csv").read_bytes()
+    assert main(["audit", str(two)]) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TextIO
 
@@ -65,6 +66,31 @@ def _true_values(cells: pd.DataFrame, reasons: pd.DataFrame, ind: str, aar: str)
     return np.array([v if not np.isnan(v) else true.get(k, np.nan) for k, v in zip(keys, shown)])
 
 
+LARGE_TABLE = 20_000  # published rows: from here the tables are audited in worker processes
+
+
+def workers(rows: int) -> int:
+    return max(1, os.cpu_count() or 1) if rows >= LARGE_TABLE else 1
+
+
+def _audit_one(task: tuple) -> tuple[pd.DataFrame, object]:
+    cells, members, rule, truth, threshold = task
+    return _audit(cells, members, rule=rule, truth=truth, threshold=threshold)
+
+
+def _audit_all(tasks: list[tuple], n_workers: int) -> list[tuple[pd.DataFrame, object]]:
+    """Every (indikator, aar) table's audit, in order; independent tables, so in worker processes
+    when there are several and they are large (the result is the same)."""
+    if n_workers <= 1 or len(tasks) <= 1:
+        return [_audit_one(t) for t in tasks]
+    import multiprocessing as mp
+
+    from kvi_core.disclosure.runner import ignore_sigint
+
+    with mp.get_context("spawn").Pool(min(n_workers, len(tasks)), initializer=ignore_sigint) as pool:
+        return pool.map(_audit_one, tasks, chunksize=1)
+
+
 def audit_directory(dir: Path) -> pd.DataFrame:
     """Audit every (indikator, aar) of a ``kvi compute`` output folder.
 
@@ -85,19 +111,22 @@ def audit_directory(dir: Path) -> pd.DataFrame:
     summary = {"tabeller": 0, "celler": 0, "prikket": 0, "lp": 0}
     rule, threshold, reasons = _rule_of(dir)
     summary["regel"] = rule if reasons is not None else "eksakt"
-    parts = []
+    tasks, keys = [], []
     for (ind, aar), grp in table.groupby(["indikator", "aar"], sort=True):
         members = regioner[regioner["aar"] == aar]
         if members.empty:
             raise KviInputError(f"{reg_path} har ingen regioner for år {aar}")
         cells = _published_cells(grp)
         truth = _true_values(cells, reasons, ind, aar) if reasons is not None else None
-        found, stats = _audit(cells, members, rule=rule, truth=truth, threshold=threshold)
+        tasks.append((cells, members, rule, truth, threshold))
+        keys.append((ind, int(aar)))
+    parts = []
+    for (ind, aar), (cells, *_), (found, stats) in zip(keys, tasks, _audit_all(tasks, workers(len(table)))):
         summary["tabeller"] += 1
         summary["celler"] += len(cells)
         summary["prikket"] += int(cells["antall"].isna().sum())
         summary["lp"] += stats.lp_solves
-        parts.append(found.assign(indikator=ind, aar=int(aar)))
+        parts.append(found.assign(indikator=ind, aar=aar))
     out = pd.concat(parts, ignore_index=True)[["indikator", "aar", *FINDING_COLUMNS]]
     out.insert(2, "periode", "")
     per_path = dir / "indikatorer_3ar.csv"

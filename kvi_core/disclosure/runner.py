@@ -70,7 +70,7 @@ def periods(indikator: str, years: dict[int, tuple[AnnualJob, pd.DataFrame]], s:
     return suppress_periods(tables, s.regioner, s.threshold, s.rule)
 
 
-def _ignore_sigint() -> None:
+def ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
@@ -116,7 +116,7 @@ def suppress_all(
         return annual_out, period_out
 
     ctx = mp.get_context("spawn")  # no fork of a process that may hold solver threads
-    pool = ctx.Pool(min(workers, total), initializer=_ignore_sigint)
+    pool = ctx.Pool(min(workers, total), initializer=ignore_sigint)
     try:
         pending = {(j.indikator, j.aar): pool.apply_async(annual, (j, s)) for j in jobs_in}
         while pending:

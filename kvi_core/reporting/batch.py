@@ -63,6 +63,7 @@ def run_reports(
     force: bool = False,
     intern=None,
     rule: str = "intervall",
+    periods: bool = True,
 ) -> int:
     """Compute (or reuse) the tables and make every report; returns the exit code. One run per
     ``out`` folder at a time (:mod:`kvi_core.runlock`). Ctrl-C or SIGTERM stops the workers, keeps
@@ -84,7 +85,7 @@ def run_reports(
     ):
         _clean_old_layout(out)
         return _run_reports(
-            input_path, aar, out, kostragrupper, kommuner, jobs, threshold, progress, force, intern, rule
+            input_path, aar, out, kostragrupper, kommuner, jobs, threshold, progress, force, intern, rule, periods
         )
 
 
@@ -133,7 +134,9 @@ def _clean_old_layout(out: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
-def _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold, progress, force, intern, rule) -> int:
+def _run_reports(
+    input_path, aar, out, kostragrupper, kommuner, jobs, threshold, progress, force, intern, rule, periods=True
+) -> int:
     input_path = Path(input_path).resolve()
     kostragrupper = Path(kostragrupper) if kostragrupper else None
     aar = int(aar)
@@ -143,7 +146,7 @@ def _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold,
         print(msg, file=sys.stderr)
 
     results_dir, recomputed = ensure_results(
-        input_path, out, kostragrupper, threshold, log=log, intern=intern, rule=rule
+        input_path, out, kostragrupper, threshold, log=log, intern=intern, rule=rule, periods=periods
     )
     year_dir = out / str(aar)
     year_dir.mkdir(parents=True, exist_ok=True)
@@ -171,6 +174,7 @@ def _run_reports(input_path, aar, out, kostragrupper, kommuner, jobs, threshold,
             "aar": aar,
             "terskel": threshold,
             "beskyttelse": rule,
+            "treaarstall": periods,
             "kommuner": kommuner or None,
             "jobs": jobs,
         },

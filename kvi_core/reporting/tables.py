@@ -56,6 +56,7 @@ def ensure_results(
     log=print,
     intern: Path | None = None,
     rule: str = "intervall",
+    periods: bool = True,
 ) -> tuple[Path, bool]:
     """``out/tabeller`` from ``kvi compute`` (its internal material in ``intern``, default the
     sibling ``<out>-intern``); computed again only when the input, the grouping file, the threshold
@@ -72,6 +73,7 @@ def ensure_results(
         "kostragrupper_sha256": sha256_file(kostragrupper) if kostragrupper else None,
         "terskel": threshold,
         "beskyttelse": rule,
+        "treaarstall": periods,
         "kode_sha256": code_sha(reporting=False),
     }
     folder = out / RESULTS_DIR
@@ -92,6 +94,7 @@ def ensure_results(
         unsuppressed=False,
         threshold=threshold,
         rule=rule,
+        periods=periods,
         intern_dir=intern,
         extra={STAMP: key},
     )

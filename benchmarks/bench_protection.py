@@ -1,0 +1,92 @@
+"""Benchmark: `kvi compute` under both protection rules (and `kvi audit`), against the unsuppressed
+run of the same extract in the same session, with the figures the suppression issue asks for.
+
+    .venv/bin/python benchmarks/bench_protection.py EXTRACT [--rules eksakt intervall] [--jobs N]
+
+Prints, per rule: wall time of `kvi compute` and of `kvi audit`, each as a ratio to
+`kvi compute --unsuppressed`; hidden cells in the annual tables and in the three-year tables; and
+the share of kommuner with a shown måltall 1 (alle, innfridd) in the newest year, in the newest
+three-year period, and in either, per indicator. Nothing here is asserted; the machine is shared,
+so compare ratios, not seconds. Make an extract with `kvi demo-data --out demo.parquet` (five
+years) or `--aar 2024` (one national year).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+
+def run(args: list[str]) -> float:
+    t = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "kvi_core", *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"failed: kvi {' '.join(args)}\n{r.stderr[-2000:]}{r.stdout[-2000:]}")
+    return time.perf_counter() - t
+
+
+def headline_shares(out: Path) -> pd.DataFrame:
+    """Per indicator: share of kommuner whose måltall 1 share (andel) is shown in the newest year,
+    the newest period, and in at least one of them."""
+    year = pd.read_csv(out / "indikatorer.csv", dtype={"region": str})
+    newest = year["aar"].max()
+    key = ["indikator", "region"]
+    y = year[(year["aar"] == newest) & (year["niva"] == "kommune") & (year["maltall"] == 1)]
+    y = y.assign(aar_vist=y["andel"].notna())[[*key, "aar_vist"]]  # a share: counts shown, nevner > 0
+    per_path = out / "indikatorer_3ar.csv"
+    if per_path.exists():
+        per = pd.read_csv(per_path, dtype={"region": str})
+        p = per[(per["aar"] == newest) & (per["niva"] == "kommune") & (per["maltall"] == 1)]
+        y = y.merge(p.assign(periode_vist=p["andel"].notna())[[*key, "periode_vist"]], on=key, how="left")
+    else:
+        y = y.assign(periode_vist=False)
+    y["periode_vist"] = y["periode_vist"].fillna(False).astype(bool)
+    y["ett_av_dem"] = y["aar_vist"] | y["periode_vist"]
+    return (y.groupby("indikator")[["aar_vist", "periode_vist", "ett_av_dem"]].mean() * 100).round(1)
+
+
+def hidden_counts(out: Path) -> tuple[int, int]:
+    year = pd.read_csv(out / "indikatorer.csv", usecols=["kategori", "prikket"])
+    n_year = int(year["prikket"].astype(str).str.lower().eq("true").sum())
+    per_path = out / "indikatorer_3ar.csv"
+    n_per = 0
+    if per_path.exists():
+        per = pd.read_csv(per_path, usecols=["prikket"])
+        n_per = int(per["prikket"].astype(str).str.lower().eq("true").sum())
+    return n_year, n_per
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("extract", type=Path)
+    ap.add_argument("--rules", nargs="+", default=["eksakt", "intervall"])
+    ap.add_argument("--jobs", type=int, default=None, help="passed to kvi compute --jobs")
+    ap.add_argument("--keep", type=Path, help="keep the outputs in this folder")
+    a = ap.parse_args()
+    jobs = [] if a.jobs is None else ["--jobs", str(a.jobs)]
+    work = a.keep or Path(tempfile.mkdtemp(prefix="kvi-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    base = run(["compute", "--input", str(a.extract), "--out", str(work / "uprikket"), "--unsuppressed"])
+    print(f"{a.extract.name}: kvi compute --unsuppressed {base:.1f} s (= 1x)")
+    for rule in a.rules:
+        out = work / rule
+        t = run(["compute", "--input", str(a.extract), "--out", str(out), "--beskyttelse", rule, *jobs])
+        ta = run(["audit", str(out)])
+        n_year, n_per = hidden_counts(out)
+        print(
+            f"  {rule:9s} compute {t:7.1f} s ({t / base:5.1f}x)   audit {ta:7.1f} s ({ta / base:5.1f}x)   "
+            f"compute+audit {(t + ta) / base:5.1f}x   hidden: annual {n_year}, three-year {n_per}"
+        )
+        print("    share of kommuner with måltall 1 shown (%), newest year / period / either:")
+        for ind, r in headline_shares(out).iterrows():
+            print(f"      {ind:28s} {r['aar_vist']:5.1f} {r['periode_vist']:5.1f} {r['ett_av_dem']:5.1f}")
+
+
+if __name__ == "__main__":
+    main()
