@@ -317,3 +317,20 @@ def test_audit_directory_unusable_input(tmp_path):
     (tmp_path / "regioner.csv").write_text("aar,unit,niva,region,region_navn\n")
     with pytest.raises(KviInputError, match="mangler kolonne"):
         audit_directory(tmp_path)
+
+
+def test_audit_rebuilds_the_true_table_only_when_it_adds_up():
+    """kvi audit rebuilds the true inner table from shown cells and the reasons file's true values
+    (a feasible point that saves LPs); a reasons file that does not add up is not used as one."""
+    from kvi_core.disclosure.audit_command import _inner_of
+    from kvi_core.disclosure.suppression import suppress
+
+    m = geo({"0101": ("EKA01", "EKG01"), "0102": ("EKA01", "EKG02"), "0201": ("EKA02", "EKG01")})
+    inner = inner_counts(m, {("0101", "18-66", "delvis"): 3, ("0102", "0-17", "innfridd"): 2}, default=9)
+    cells = suppress(inner, m)
+    truth = cells["antall"].to_numpy(dtype=float)
+    rebuilt = _inner_of(cells[["region", "aldersgruppe", "kategori"]], truth, m)
+    assert rebuilt is not None and int(rebuilt["antall"].sum()) == int(inner["antall"].sum())
+    tampered = truth.copy()
+    tampered[np.flatnonzero(cells["hidden"].to_numpy())[0]] += 1
+    assert _inner_of(cells[["region", "aldersgruppe", "kategori"]], tampered, m) is None
