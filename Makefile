@@ -11,6 +11,7 @@ AAR    ?= 2024
 OUT    ?= reports/output
 JOBS   ?= 2
 BESKYTTELSE ?= intervall
+TREAAR ?= ja
 STAMP  := $(VENV)/.installed
 # The lock is resolved for this interpreter and platform (see README, "Set-up").
 LOCK_PYTHON   := 3.11
@@ -29,7 +30,7 @@ demo-data: $(STAMP)
 	@test -n "$(INPUT)" || test -f reports/demo/demo_uttrekk.csv || $(BIN)/kvi demo-data --out reports/demo/demo_uttrekk.csv
 
 reports: $(STAMP) demo-data
-	$(BIN)/kvi reports --input $(if $(INPUT),$(INPUT),reports/demo/demo_uttrekk.csv) --aar $(AAR) --out $(OUT) --jobs $(JOBS) --beskyttelse $(BESKYTTELSE)
+	$(BIN)/kvi reports --input $(if $(INPUT),$(INPUT),reports/demo/demo_uttrekk.csv) --aar $(AAR) --out $(OUT) --jobs $(JOBS) --beskyttelse $(BESKYTTELSE) $(if $(filter nei,$(TREAAR)),--ingen-treaarstall,)
 
 compute: $(STAMP) demo-data
 	$(BIN)/kvi compute --input $(if $(INPUT),$(INPUT),reports/demo/demo_uttrekk.csv) --out $(OUT)/tabeller --intern $(OUT)-intern
