@@ -425,12 +425,18 @@ class SuppressionPlan:
         raise RuntimeError(f"prikking: fortsatt celler som ikke er beskyttet etter {MAX_ROUNDS} runder")
 
     def _candidates(self, pin: Pinned, hidden: np.ndarray, single: dict[int, int], fixed: np.ndarray) -> set[int]:
-        """Published cells in the certificate of a shortfall (else any sharing inner cells with it)."""
+        """Published cells in the certificate of a shortfall, those that share inner cells with it
+        when there are any (a certificate through the national totals names far-away cells in
+        every shortfall's certificate; hiding one of them widens little, and rounds go on); else any
+        sharing inner cells with it."""
         ok = lambda c: not hidden[c] and not fixed[c] and self.col_value[c] > 0  # noqa: E731
         cand = {c for c in (single.get(x) if kind == "row" else x for kind, x in pin.support) if c is not None}
         cand = {c for c in cand if ok(c)}
+        rows = set(self.table.cols[pin.col])
+        near = {c for c in cand if rows.intersection(self.table.cols[c])}
+        if near:
+            return near
         if not cand:
-            rows = set(self.table.cols[pin.col])
             cand = {c for c, r in enumerate(self.table.cols) if ok(c) and rows.intersection(r)}
         if not cand:
             raise RuntimeError(f"prikking: finner ingen celle å skjule for kolonne {pin.col}")
