@@ -186,14 +186,21 @@ __all__ = ["PERIOD_COLUMNS", "YearTable", "label", "periods_of", "suppress_perio
 
 
 def audit_linked(
-    annual: dict[int, pd.DataFrame], periods: dict[str, pd.DataFrame], regioner: pd.DataFrame
+    annual: dict[int, pd.DataFrame],
+    periods: dict[str, pd.DataFrame],
+    regioner: pd.DataFrame,
+    rule: str = "eksakt",
+    threshold: int = 5,
+    truth: dict[tuple, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """The published annual and three-year tables of one indicator as one linked system: hidden
-    cells (annual or period) that it pins to one whole number. ``annual[y]`` and ``periods[label]``
-    hold region, aldersgruppe, kategori (incl. ``nevner``), antall (NaN where hidden); ``regioner``
-    the regions of every year. Returns periode ("" for a year), aar, region, aldersgruppe,
-    kategori, nedre, ovre."""
-    from kvi_core.disclosure.intervals import pinned_cells
+    cells (annual or period) that fall short of ``rule`` in it (without ``truth``: that it pins to
+    one whole number). ``annual[y]`` and ``periods[label]`` hold region, aldersgruppe, kategori
+    (incl. ``nevner``), antall (NaN where hidden); ``regioner`` the regions of every year;
+    ``truth[("", y)]`` and ``truth[(label, 0)]``, aligned with those rows, the true values (from
+    the reasons file) that say which hidden cells are primary. Returns periode ("" for a year), aar,
+    region, aldersgruppe, kategori, nedre, ovre."""
+    from kvi_core.disclosure.intervals import EKSAKT, Requirement, pinned_cells
 
     regioner = regioner.assign(aar=pd.to_numeric(regioner["aar"]).astype(int))
     used = sorted(annual)
@@ -202,13 +209,16 @@ def audit_linked(
         layouts[y] = Layout(regioner[regioner["aar"] == y])
         base[y] = offset
         offset += layouts[y].n_rows
-    row_sets, keys, values = [], [], []
+    row_sets, keys, values, true = [], [], [], []
     for y in used:
         c = annual[y]
-        for r, a, k, v in zip(c["region"], c["aldersgruppe"], c["kategori"], c["antall"]):
+        t = truth.get(("", y)) if truth else None
+        t = np.full(len(c), np.nan) if t is None else t
+        for r, a, k, v, tv in zip(c["region"], c["aldersgruppe"], c["kategori"], c["antall"], t):
             row_sets.append(layouts[y].rows(r, a, k) + base[y])
             keys.append(("", y, r, a, k))
             values.append(v)
+            true.append(tv)
     for per in sorted(periods):
         first, last = (int(x) for x in per.split("-"))
         p = tuple(range(first, last + 1))
@@ -216,13 +226,16 @@ def audit_linked(
             raise ValueError(f"periode {per}: mangler årstabell for et av årene")
         regs = _period_regions(p, regioner).set_index("region")
         c = periods[per]
-        for r, a, k, v in zip(c["region"], c["aldersgruppe"], c["kategori"], c["antall"]):
+        t = truth.get((per, 0)) if truth else None
+        t = np.full(len(c), np.nan) if t is None else t
+        for r, a, k, v, tv in zip(c["region"], c["aldersgruppe"], c["kategori"], c["antall"], t):
             rec = regs.loc[r]
             if bool(rec["brudd"]):
                 continue
             row_sets.append(np.concatenate([layouts[y].rows(rec[f"kilde_{y}"], a, k) + base[y] for y in p]))
             keys.append((per, last, r, a, k))
             values.append(v)
+            true.append(tv)
     values = np.asarray(values, dtype=float)
     shown = ~np.isnan(values)
     table = LinearTable.from_rows(offset, row_sets, shown & (values == 0), np.arange(len(row_sets)))
@@ -232,7 +245,14 @@ def audit_linked(
     col_value = np.full(n, np.nan)
     col_value[table.cell_col[shown]] = values[shown]
     targets = sorted(set(table.cell_col[~shown].tolist()) - set(np.flatnonzero(published).tolist()))
-    pins = {q.col: q for q in pinned_cells(table.cols, published, col_value, targets, offset)}
+    need = None
+    true = np.asarray(true, dtype=float)
+    if rule != EKSAKT and truth:
+        col_true = np.full(n, np.nan)
+        col_true[table.cell_col] = true
+        primary = [c for c in targets if 1 <= col_true[c] < threshold]
+        need = Requirement.for_rule(rule, primary, np.nan_to_num(col_true).astype(np.int64))
+    pins = {q.col: q for q in pinned_cells(table.cols, published, col_value, targets, offset, need=need)}
     rows = []
     for i in np.flatnonzero(~shown):
         c = int(table.cell_col[i])

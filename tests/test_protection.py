@@ -309,3 +309,24 @@ def test_split_kommune_in_a_period_is_a_break_and_the_linked_system_holds():
     bad = [(c, e) for c, e in zip(hidden_cells, ends) if not _meets_rule(int(c[4]), *e)]
     assert bad == []
     assert any(c[0] == 2024 and c[1] == "1580" for c in hidden_cells)
+
+
+def test_linked_audit_checks_rule_intervall_with_the_true_values():
+    """With the true counts (the reasons file), the linked audit checks the intervall rule, not just
+    "not pinned": the joint pattern passes; showing the period cell that pools a hidden 2 with two
+    shown years leaves that 2 inside a too-narrow interval, and the audit says so."""
+    from kvi_core.periods import audit_linked
+
+    small = {("0101", "18-66", "delvis"): 2}
+    tables, regioner = _years({2021: {}, 2022: small, 2023: {}})
+    per = suppress_periods(tables, regioner, 5, "intervall")
+    annual = {y: _published(t.cells) for y, t in tables.items()}
+    truth = {("", y): t.cells["antall"].to_numpy(dtype=float) for y, t in tables.items()}
+    truth[("2021-2023", 0)] = per["antall"].to_numpy(dtype=float)
+    ok = audit_linked(annual, {"2021-2023": _published(per)}, regioner, rule="intervall", truth=truth)
+    assert ok.empty
+    leaky = per.assign(hidden=False)
+    found = audit_linked(annual, {"2021-2023": _published(leaky)}, regioner, rule="intervall", truth=truth)
+    assert ("", 2022, "0101", "18-66", "delvis") in set(
+        zip(found["periode"], found["aar"], found["region"], found["aldersgruppe"], found["kategori"])
+    )

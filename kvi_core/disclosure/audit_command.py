@@ -58,8 +58,11 @@ def _rule_of(dir: Path) -> tuple[str, int, pd.DataFrame | None]:
     return rule, threshold, _read_csv(intern)
 
 
-def _true_values(cells: pd.DataFrame, reasons: pd.DataFrame, ind: str, aar: str) -> np.ndarray:
-    r = reasons[(reasons["indikator"] == ind) & (reasons["aar"] == str(aar)) & (reasons["periode"] == "")]
+def _true_values(cells: pd.DataFrame, reasons: pd.DataFrame, ind: str, aar: str, periode: str = "") -> np.ndarray:
+    """Shown values, and the true counts of hidden cells from the reasons file (NaN if absent)."""
+    r = reasons[(reasons["indikator"] == ind) & (reasons["periode"] == periode)]
+    if not periode:
+        r = r[r["aar"] == str(aar)]
     true = {(a, b, c): float(v) for a, b, c, v in zip(r["region"], r["aldersgruppe"], r["kategori"], r["antall"])}
     keys = zip(cells["region"], cells["aldersgruppe"], cells["kategori"])
     shown = cells["antall"].to_numpy(dtype=float)
@@ -175,7 +178,11 @@ def audit_directory(dir: Path) -> pd.DataFrame:
         for ind, grp in per.groupby("indikator", sort=True):
             annual = {int(a): _published_cells(g) for a, g in table[table["indikator"] == ind].groupby("aar")}
             periods = {p: _published_cells(g) for p, g in grp.groupby("periode", sort=True)}
-            found = audit_linked(annual, periods, regioner)
+            truth = None
+            if reasons is not None:
+                truth = {("", a): _true_values(c, reasons, ind, a) for a, c in annual.items()}
+                truth.update({(p, 0): _true_values(c, reasons, ind, 0, p) for p, c in periods.items()})
+            found = audit_linked(annual, periods, regioner, rule=rule, threshold=threshold, truth=truth)
             summary["tabeller"] += len(periods)
             summary["celler"] += sum(len(c) for c in periods.values())
             summary["prikket"] += sum(int(c["antall"].isna().sum()) for c in periods.values())
