@@ -311,9 +311,9 @@ def pinned_cells(
 
     ``values`` holds the published values; ``truth`` (inner row values), when known, is a feasible
     point that saves solves. ``evidence``, when given, receives for every target that meets the rule
-    the whole numbers [lo, up] the audit showed it can take (the attacker's interval holds at least
-    these). A target counts as meeting the rule only on whole-number evidence: the
-    attacker's tables (integer points) seen in solutions, or a MIP when the LP alone would decide.
+    the interval the audit showed, rounded inward to whole numbers [ceil(lo), floor(up)]. What
+    counts as meeting the rule (LP evidence; a primary cell under ``intervall`` with a margin of one
+    whole number) is explained at ``_Block``.
     """
     stats = stats if stats is not None else AuditStats()
     need = need if need is not None else Requirement()

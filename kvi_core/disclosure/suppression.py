@@ -74,7 +74,7 @@ def suppress(inner: pd.DataFrame, members: pd.DataFrame, threshold: int = 5, rul
 def add_explanation(out: pd.DataFrame, plan: SuppressionPlan, cell_col: np.ndarray, label=None) -> None:
     """Columns for the reasons file (internal): ``beskytter``, the hidden cells a secondary cell was
     hidden to protect ("region aldersgruppe kategori", ";"-separated), and ``nedre``/``ovre``, the
-    whole numbers the final audit showed a hidden cell can take. ``cell_col`` maps the rows of
+    interval the final audit showed for a hidden cell, rounded inward to whole numbers. ``cell_col`` maps the rows of
     ``out`` to the plan's columns; ``label`` names a column (default: its first row in ``out``)."""
     if label is None:
         first: dict[int, str] = {}
