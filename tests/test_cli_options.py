@@ -83,3 +83,18 @@ def test_compute_without_three_year_figures_and_with_workers(tmp_path):
     assert not (one / "indikatorer_3ar.csv").exists() and (one / "indikatorer.csv").exists()
     assert (one / "indikatorer.csv").read_bytes() == (two / "indikatorer.csv").read_bytes()
     assert main(["audit", str(two)]) == 0
+
+
+def test_an_error_in_a_worker_process_reaches_the_caller(tmp_path):
+    """A job that fails in a worker process (here: an unknown rule) ends the run with that job's
+    own error, and the other workers are stopped."""
+    from test_audit import geo, inner_counts
+
+    from kvi_core.disclosure import runner
+    from kvi_core.errors import KviInputError
+
+    m = geo({"0101": ("EKA01", "EKG01"), "0102": ("EKA01", "EKG01")})
+    jobs = [runner.AnnualJob(ind, 2024, inner_counts(m, {}, default=3), m) for ind in ("a", "b")]
+    settings = runner.Settings(5, "ukjent", m.assign(aar=2024), linked=False)
+    with pytest.raises(KviInputError, match="ukjent beskyttelsesregel"):
+        runner.suppress_all(jobs, settings, workers=2)

@@ -7,7 +7,8 @@ indicator's period job starts as soon as its last year is done. The result does 
 number of workers: each job is the same deterministic computation wherever it runs.
 
 Progress goes to stderr, one line per finished table. Workers ignore Ctrl-C: the main process
-stops them (``Pool.terminate``) and reports the interruption itself.
+stops them and reports the interruption itself; a worker that dies (the operating system's
+out-of-memory killer) ends the run with one line, not a hang.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
+
+from kvi_core.errors import KviInputError
 
 SMALL_EXTRACT = 100_000  # rows: below this, starting worker processes costs more than it saves
 
@@ -115,31 +118,44 @@ def suppress_all(
                 tell(f"{ind} treårsperioder")
         return annual_out, period_out
 
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     ctx = mp.get_context("spawn")  # no fork of a process that may hold solver threads
-    pool = ctx.Pool(min(workers, total), initializer=ignore_sigint)
+    ex = ProcessPoolExecutor(min(workers, total), mp_context=ctx, initializer=ignore_sigint)
     try:
-        pending = {(j.indikator, j.aar): pool.apply_async(annual, (j, s)) for j in jobs_in}
+        pending = {ex.submit(annual, j, s): (j.indikator, j.aar) for j in jobs_in}
         while pending:
-            ready = [k for k, r in pending.items() if r.ready()]
-            if not ready:
-                time.sleep(0.05)
-                continue
-            for key in ready:
-                result = pending.pop(key).get()  # re-raises a worker's exception here
-                ind = key[0]
-                if isinstance(key[1], int):
-                    annual_out[key] = result
-                    tell(f"{ind} {key[1]}")
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in sorted(finished, key=lambda f: str(pending[f])):
+                ind, what = pending.pop(fut)
+                result = fut.result()  # re-raises a worker's exception here
+                if isinstance(what, int):
+                    annual_out[(ind, what)] = result
+                    tell(f"{ind} {what}")
                     if wants_periods[ind] and all((ind, j.aar) in annual_out for j in by_ind[ind]):
-                        pending[(ind, "3ar")] = pool.apply_async(periods, (ind, years_of(ind), s))
+                        pending[ex.submit(periods, ind, years_of(ind), s)] = (ind, "3ar")
                 else:
                     period_out[ind] = result
                     tell(f"{ind} treårsperioder")
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()
+    except BrokenProcessPool:
+        _stop(ex)
+        raise KviInputError(
+            "en prikkeprosess stoppet uventet (for lite minne?); ingenting er skrevet. Prøv --jobs 1"
+        ) from None
+    except BaseException:  # an error in a job, or Ctrl-C/SIGTERM: stop the jobs still running
+        _stop(ex)
+        raise
+    ex.shutdown(wait=True)
     return annual_out, period_out
+
+
+def _stop(ex) -> None:
+    """Stop a process pool now, jobs running or not (``ProcessPoolExecutor`` has no public way
+    before Python 3.14: its worker processes are terminated directly)."""
+    for proc in list((getattr(ex, "_processes", None) or {}).values()):
+        proc.terminate()
+    ex.shutdown(wait=True, cancel_futures=True)
 
 
 def stderr_progress(line: str) -> None:
