@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # headline_share
+
 
 def run(args: list[str]) -> float:
     t = time.perf_counter()
@@ -33,22 +35,13 @@ def run(args: list[str]) -> float:
 
 def headline_shares(out: Path) -> pd.DataFrame:
     """Per indicator: share of kommuner whose måltall 1 share (andel) is shown in the newest year,
-    the newest period, and in at least one of them."""
-    year = pd.read_csv(out / "indikatorer.csv", dtype={"region": str})
-    newest = year["aar"].max()
-    key = ["indikator", "region"]
-    y = year[(year["aar"] == newest) & (year["niva"] == "kommune") & (year["maltall"] == 1)]
-    y = y.assign(aar_vist=y["andel"].notna())[[*key, "aar_vist"]]  # a share: counts shown, nevner > 0
-    per_path = out / "indikatorer_3ar.csv"
-    if per_path.exists():
-        per = pd.read_csv(per_path, dtype={"region": str})
-        p = per[(per["aar"] == newest) & (per["niva"] == "kommune") & (per["maltall"] == 1)]
-        y = y.merge(p.assign(periode_vist=p["andel"].notna())[[*key, "periode_vist"]], on=key, how="left")
-    else:
-        y = y.assign(periode_vist=False)
-    y["periode_vist"] = y["periode_vist"].fillna(False).astype(bool)
-    y["ett_av_dem"] = y["aar_vist"] | y["periode_vist"]
-    return (y.groupby("indikator")[["aar_vist", "periode_vist", "ett_av_dem"]].mean() * 100).round(1)
+    the newest period, and in at least one of them (``headline_share.shown``)."""
+    from headline_share import shown
+
+    aar = int(pd.read_csv(out / "indikatorer.csv", usecols=["aar"])["aar"].max())
+    s = shown(out, aar).reset_index()
+    s = s.assign(aar_vist=s["year"], periode_vist=s["three"], ett_av_dem=s["year"] | s["three"])
+    return (s.groupby("indikator")[["aar_vist", "periode_vist", "ett_av_dem"]].mean() * 100).round(1)
 
 
 def hidden_counts(out: Path) -> tuple[int, int]:

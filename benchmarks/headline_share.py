@@ -12,20 +12,29 @@ from pathlib import Path
 import pandas as pd
 
 
-def shares(folder: Path, aar: int) -> dict[str, float]:
+def shown(folder: Path, aar: int) -> pd.DataFrame:
+    """Per (region, indikator) of the kommuner: ``year`` (måltall 1's share shown for ``aar``),
+    ``three`` (the three-year share ending in ``aar`` shown, not a break) and ``nobody`` (nevner 0)."""
     t = pd.read_csv(folder / "indikatorer.csv", dtype={"region": str})
-    t = t[(t["aar"] == aar) & (t["niva"] == "kommune") & (t["maltall"] == 1)]
-    year = t.set_index(["region", "indikator"])["andel"].notna()
-    out = {"pairs": float(len(year)), "year": float(year.mean())}
+    t = t[(t["aar"] == aar) & (t["niva"] == "kommune") & (t["maltall"] == 1)].set_index(["region", "indikator"])
+    out = pd.DataFrame({"year": t["andel"].notna(), "nobody": t["nevner"].eq(0)})
+    out["three"] = False
     p3 = folder / "indikatorer_3ar.csv"
     if p3.exists():
         t3 = pd.read_csv(p3, dtype={"region": str})
         t3 = t3[(t3["aar"] == aar) & (t3["niva"] == "kommune") & (t3["maltall"] == 1)]
         brudd = t3["brudd"].astype(str).str.lower().eq("true") if "brudd" in t3 else False
         three = t3[~brudd].set_index(["region", "indikator"])["andel"].notna()
-        out["year_or_three"] = float((year | three.reindex(year.index, fill_value=False)).mean())
-    nobody = t.set_index(["region", "indikator"])["nevner"].eq(0)
-    out["nobody_with_need"] = float(nobody.mean())
+        out["three"] = three.reindex(out.index, fill_value=False).astype(bool)
+    return out
+
+
+def shares(folder: Path, aar: int) -> dict[str, float]:
+    s = shown(folder, aar)
+    out = {"pairs": float(len(s)), "year": float(s["year"].mean())}
+    if (folder / "indikatorer_3ar.csv").exists():
+        out["year_or_three"] = float((s["year"] | s["three"]).mean())
+    out["nobody_with_need"] = float(s["nobody"].mean())
     return out
 
 
