@@ -290,7 +290,9 @@ def variasjon(table: pd.DataFrame) -> pd.DataFrame:
     out["posisjon"] = out["posisjon"].astype(object).where(out["posisjon"].notna(), np.nan)
     lo, hi = wilson_interval(k, n)
     lo, hi = round_half_away(lo), round_half_away(hi)  # as published in indikatorer.csv
-    out["signal"] = [signal(p, nv, a, b) for p, nv, a, b in zip(out["posisjon"], out["nevner"], lo, hi)]
+    out["signal"] = [
+        signal(p, nv, a, b, s) for p, nv, a, b, s in zip(out["posisjon"], out["nevner"], lo, hi, out["andel"])
+    ]
     return _order_frame(out, table["indikator"])[VARIASJON_COLUMNS]
 
 
@@ -329,13 +331,14 @@ def _empty(v) -> bool:
     return str(v).strip() == ""
 
 
-def signal(posisjon, nevner=None, ki_nedre=None, ki_ovre=None) -> str:
+def signal(posisjon, nevner=None, ki_nedre=None, ki_ovre=None, andel=None) -> str:
     """The one signal rule, as a code of :data:`SIGNALS` (words in ``reporting.texts.SIGNAL``).
 
     ``over_998``/``under_998`` -> ``tydelig_hoyere``/``tydelig_lavere``; ``over_95``/``under_95`` ->
     ``hoyere``/``lavere``; ``innenfor`` -> ``som_landet``, or ``usikkert`` when the published 95 %
     interval is wider than :data:`UNCERTAIN_WIDTH` percentage points (or not published); no
-    position -> ``ingen`` when the published nevner is 0, else ``skjult``.
+    position -> ``ingen`` when the published nevner is 0, ``usikkert`` when the share itself is
+    published (the land share it is compared with is not: nothing to say), else ``skjult``.
     """
     if _empty(posisjon):
         if not _empty(nevner):
@@ -344,7 +347,7 @@ def signal(posisjon, nevner=None, ki_nedre=None, ki_ovre=None) -> str:
                     return "ingen"
             except (TypeError, ValueError):
                 pass
-        return "skjult"
+        return "skjult" if _empty(andel) else "usikkert"
     p = str(posisjon).strip()
     if p not in _SIGNAL_OF_POSITION:
         raise ValueError(f"ukjent posisjon {posisjon!r}; gyldige: {', '.join(POSITIONS)}")

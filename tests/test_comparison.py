@@ -325,6 +325,10 @@ def test_one_signal_rule():
         assert signal(empty) == "skjult"
     assert signal(np.nan, nevner=0) == "ingen"
     assert signal(np.nan, nevner=pd.NA) == "skjult"
+    # the share is shown, the land share it would be compared with is not (a three-year table of a
+    # tiny extract): the kommune's number is there, so not "skjult"; nothing can be said
+    assert signal(np.nan, 8, 67.6, 100.0, andel=100.0) == "usikkert"
+    assert signal(np.nan, 8, andel=np.nan) == "skjult"
     with pytest.raises(ValueError):
         signal("rart")
 
@@ -338,7 +342,7 @@ def test_variasjon_signal_column_follows_the_rule():
     for r in v.to_dict("records"):
         key = (r["indikator"], r["aar"], r["region"])
         lo, hi = ki.loc[key, "ki_nedre"], ki.loc[key, "ki_ovre"]
-        assert r["signal"] == signal(r["posisjon"], r["nevner"], lo, hi)
+        assert r["signal"] == signal(r["posisjon"], r["nevner"], lo, hi, r["andel"])
     assert v["signal"].notna().all()
 
 

@@ -141,7 +141,7 @@ class KommuneRapport:
                 lo=_num(me.get("ki_nedre")),
                 hi=_num(me.get("ki_ovre")),
                 nevner=me.get("nevner"),
-                signal=signal(pos, me.get("nevner"), me.get("ki_nedre"), me.get("ki_ovre")),
+                signal=signal(pos, me.get("nevner"), me.get("ki_nedre"), me.get("ki_ovre"), me.get("andel")),
             )
         if not is_missing(me.get("nevner")) and int(me["nevner"]) == 0:
             return dict(base, kind="ingen", andel=None, lo=None, hi=None, nevner=0, signal="ingen")
@@ -157,7 +157,9 @@ class KommuneRapport:
                 lo=_num(three.get("ki_nedre")),
                 hi=_num(three.get("ki_ovre")),
                 nevner=three.get("nevner"),
-                signal=signal(pos, three.get("nevner"), three.get("ki_nedre"), three.get("ki_ovre")),
+                signal=signal(
+                    pos, three.get("nevner"), three.get("ki_nedre"), three.get("ki_ovre"), three.get("andel")
+                ),
             )
         return dict(
             base,
