@@ -498,24 +498,7 @@ class KommuneRapport:
         return "\n\n".join([pagebreak(), texts.appendix_heading(), details(texts.APPENDIX_SUMMARY, body)])
 
     def metode(self) -> str:
-        years = self.meta.get("aar") or [self.aar]
-        return "\n\n".join(
-            p
-            for p in [
-                texts.method_heading(),
-                texts.source_text(self.aar, years),
-                texts.WHO_IS_COUNTED,
-                texts.suppression_text(self.meta),
-                texts.THREE_YEAR_METHOD if self.three is not None else "",
-                texts.INTERVAL_EVERYDAY,
-                texts.signal_everyday(),
-                f"{texts.funnel_method_heading()} {texts.METHOD_TEXT}",
-                texts.kostra_text(self.meta, esc),
-                texts.synthetic_notice(self.meta),
-                texts.footer(self.meta, esc),
-            ]
-            if p
-        )
+        return texts.method_section(self.meta, self.aar, esc, three_year=self.three is not None)
 
     # --- for the notebook --------------------------------------------------------------------
     def vis_forside(self, vis_tittel: bool = True) -> None:

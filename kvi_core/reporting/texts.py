@@ -585,3 +585,23 @@ def alt_national(aar: int, described: list[str]) -> str:
 
 
 NATIONAL_MARKS = {"land": "Landet", "box": "Midterste halvpart av kommunene", "range": "Laveste til høyeste"}
+
+
+def method_section(meta: dict, aar: int, esc, three_year: bool = False) -> str:
+    """The method section of the kommune report and the national overview (the same text; the
+    three-year paragraph where three-year figures are shown). ``esc`` escapes for Markdown."""
+    years = meta.get("aar") or [aar]
+    parts = [
+        method_heading(),
+        source_text(aar, years),
+        WHO_IS_COUNTED,
+        suppression_text(meta),
+        THREE_YEAR_METHOD if three_year else "",
+        INTERVAL_EVERYDAY,
+        signal_everyday(),
+        f"{funnel_method_heading()} {METHOD_TEXT}",
+        kostra_text(meta, esc),
+        synthetic_notice(meta),
+        footer(meta, esc),
+    ]
+    return "\n\n".join(p for p in parts if p)
