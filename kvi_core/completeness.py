@@ -31,25 +31,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kvi_core.errors import KviInputError
-from kvi_core.output import share_percent
+from kvi_core.output import COLUMNS, share_percent
 from kvi_core.publish import forbidden_in_publication
 from kvi_core.specs import AGE_GROUPS, CATEGORIES
 
 TOTAL = "nevner"
 INNER = AGE_GROUPS[1:]
-NEEDED = [
-    "indikator",
-    "aar",
-    "niva",
-    "region",
-    "maltall",
-    "kategori",
-    "aldersgruppe",
-    "antall",
-    "nevner",
-    "andel",
-    "prikket",
-]
+NEEDED = [c for c in COLUMNS if c != "region_navn"]  # the contract's columns (§4) the checks read
 EXAMPLES = 3
 
 
