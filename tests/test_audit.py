@@ -63,12 +63,9 @@ def found(findings: pd.DataFrame) -> set[tuple[str, str, str]]:
     return set(zip(findings["region"], findings["aldersgruppe"], findings["kategori"]))
 
 
-def reference_pinned(published: pd.DataFrame, members: pd.DataFrame) -> set[tuple[str, str, str]]:
-    """An independent implementation of the definition with scipy's linprog, one LP per bound:
-    variables are all inner cells ≥ 0, published cells are equations, hidden cells are ≥ 1; a
-    hidden cell is pinned when its [min, max] holds only one whole number."""
-    units = sorted(members["unit"].unique())
-    n = len(units) * 12
+def cell_rows(members: pd.DataFrame, units: list[str], offset: int, n: int):
+    """row(region, aldersgruppe, kategori): the 0/1 vector (length n) of a cell over the inner cells
+    (unit × 3 age groups × 4 categories) of one year's ``units``, placed from ``offset``."""
     region_units = members.groupby("region")["unit"].apply(list).to_dict()
 
     def row(region, age, kat):
@@ -78,9 +75,18 @@ def reference_pinned(published: pd.DataFrame, members: pd.DataFrame) -> set[tupl
         for u in region_units[region]:
             for a in ages:
                 for c in cats:
-                    v[units.index(u) * 12 + a * 4 + c] = 1
+                    v[offset + units.index(u) * 12 + a * 4 + c] = 1
         return v
 
+    return row
+
+
+def reference_pinned(published: pd.DataFrame, members: pd.DataFrame) -> set[tuple[str, str, str]]:
+    """An independent implementation of the definition with scipy's linprog, one LP per bound:
+    variables are all inner cells ≥ 0, published cells are equations, hidden cells are ≥ 1; a
+    hidden cell is pinned when its [min, max] holds only one whole number."""
+    units = sorted(members["unit"].unique())
+    row = cell_rows(members, units, 0, len(units) * 12)
     shown = published[published["antall"].notna()]
     hidden = published[published["antall"].isna()]
     a_eq = np.array([row(*k) for k in zip(shown["region"], shown["aldersgruppe"], shown["kategori"])])

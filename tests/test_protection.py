@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
-from test_audit import geo, inner_counts
+from test_audit import cell_rows, geo, inner_counts
 
 from kvi_core.disclosure.suppression import suppress
 from kvi_core.periods import YearTable, periods_of, suppress_periods
@@ -29,19 +29,7 @@ def lp_intervals(cells: pd.DataFrame, members: pd.DataFrame) -> dict[tuple, tupl
     """[min, max] of every hidden cell over real tables: inner cells ≥ 0, shown cells equal, hidden
     cells ≥ 1 (an independent implementation of the attacker of contract §5)."""
     units = sorted(members["unit"].unique())
-    n = len(units) * 12
-    region_units = members.groupby("region")["unit"].apply(list).to_dict()
-
-    def row(region, age, kat):
-        v = np.zeros(n)
-        ages = range(3) if age == "alle" else [INNER_AGE_GROUPS.index(age)]
-        cats = range(4) if kat == "nevner" else [CATEGORIES.index(kat)]
-        for u in region_units[region]:
-            for a in ages:
-                for c in cats:
-                    v[units.index(u) * 12 + a * 4 + c] = 1
-        return v
-
+    row = cell_rows(members, units, 0, len(units) * 12)
     keys = list(zip(cells["region"], cells["aldersgruppe"], cells["kategori"]))
     shown = ~cells["hidden"].to_numpy()
     a_eq = np.array([row(*k) for k, s in zip(keys, shown) if s])
@@ -66,13 +54,8 @@ def shortfalls(cells: pd.DataFrame, members: pd.DataFrame, threshold: int = 5) -
     out = []
     for r in cells[cells["hidden"]].itertuples(index=False):
         lo, hi = iv[(r.region, r.aldersgruppe, r.kategori)]
-        lo_i, hi_i = math.ceil(lo - 1e-6), math.floor(hi + 1e-6)
-        if 1 <= r.antall < threshold:
-            ok = hi_i >= r.antall + 1 and hi_i - lo_i >= 2
-        else:
-            ok = hi_i - lo_i >= 1
-        if not ok:
-            out.append((r.region, r.aldersgruppe, r.kategori, r.antall, lo_i, hi_i))
+        if not _meets_rule(r.antall, lo, hi, threshold):
+            out.append((r.region, r.aldersgruppe, r.kategori, r.antall, math.ceil(lo - 1e-6), math.floor(hi + 1e-6)))
     return out
 
 
@@ -188,23 +171,6 @@ def test_linked_audit_passes_the_joint_pattern_and_finds_a_leaky_one():
 # --- the whole-number attacker, and a split kommune in a linked period ----------------------------
 
 
-def _rows(members: pd.DataFrame, units: list[str], offset: int, n: int):
-    """Row vector (length n) of a cell over the inner cells of one year's units, placed at offset."""
-    region_units = members.groupby("region")["unit"].apply(list).to_dict()
-
-    def row(region, age, kat):
-        v = np.zeros(n)
-        ages = range(3) if age == "alle" else [INNER_AGE_GROUPS.index(age)]
-        cats = range(4) if kat == "nevner" else [CATEGORIES.index(kat)]
-        for u in region_units[region]:
-            for a in ages:
-                for c in cats:
-                    v[offset + units.index(u) * 12 + a * 4 + c] = 1
-        return v
-
-    return row
-
-
 def _extremes(shown_rows, shown_values, hidden_rows, integer: bool):
     """[min, max] of every hidden cell for the attacker of contract §5: inner cells ≥ 0, shown cells
     equal, hidden cells ≥ 1, and (``integer``) whole numbers (scipy's MILP: exact, independent of kvi)."""
@@ -241,7 +207,7 @@ def test_intervall_holds_for_a_whole_number_attacker(seed):
     m, inner = small_table(seed)
     cells = suppress(inner, m, rule="intervall")
     units = sorted(m["unit"].unique())
-    row = _rows(m, units, 0, len(units) * 12)
+    row = cell_rows(m, units, 0, len(units) * 12)
     keys = list(zip(cells["region"], cells["aldersgruppe"], cells["kategori"]))
     hidden = cells["hidden"].to_numpy()
     values = cells["antall"].to_numpy()
@@ -289,7 +255,7 @@ def test_split_kommune_in_a_period_is_a_break_and_the_linked_system_holds():
     offset, n = {}, 0
     for y in sorted(tables):
         offset[y], n = n, n + len(units[y]) * 12
-    rows = {y: _rows(t.members, units[y], offset[y], n) for y, t in tables.items()}
+    rows = {y: cell_rows(t.members, units[y], offset[y], n) for y, t in tables.items()}
     shown_rows, shown_values, hidden_rows, hidden_cells = [], [], [], []
     for y, t in tables.items():
         for r, a, k, v, h in t.cells[["region", "aldersgruppe", "kategori", "antall", "hidden"]].itertuples(
