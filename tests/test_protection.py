@@ -250,7 +250,15 @@ def test_split_kommune_in_a_period_is_a_break_and_the_linked_system_holds():
         int(t.cells.query("region == 'EKG02' and aldersgruppe == 'alle' and kategori == 'nevner'")["antall"].iloc[0])
         for t in tables.values()
     )
-    # the independent attacker: every year's inner cells, every shown annual and period cell
+    bad, hidden_cells = linked_shortfalls(tables, per)
+    assert bad == []
+    assert any(c[0] == 2024 and c[1] == "1580" for c in hidden_cells)
+
+
+def linked_shortfalls(tables: dict[int, YearTable], per: pd.DataFrame) -> tuple[list, list]:
+    """The independent LP attacker over every year's inner cells and every shown annual and
+    three-year cell: (hidden cells short of rule intervall, every hidden cell), a cell being
+    (aar or periode, region, aldersgruppe, kategori, value)."""
     units = {y: sorted(t.members["unit"].unique()) for y, t in tables.items()}
     offset, n = {}, 0
     for y in sorted(tables):
@@ -263,18 +271,45 @@ def test_split_kommune_in_a_period_is_a_break_and_the_linked_system_holds():
         ):
             (hidden_rows if h else shown_rows).append(rows[y](r, a, k))
             (hidden_cells.append((y, r, a, k, v)) if h else shown_values.append(v))
-    for r, a, k, v, h, b in per[["region", "aldersgruppe", "kategori", "antall", "hidden", "brudd"]].itertuples(
-        index=False
-    ):
+    for p, r, a, k, v, h, b in per[
+        ["periode", "region", "aldersgruppe", "kategori", "antall", "hidden", "brudd"]
+    ].itertuples(index=False):
         if b:
             continue
-        vec = sum(rows[y](r, a, k) for y in tables)
+        first, last = (int(x) for x in p.split("-"))
+        vec = sum(rows[y](r, a, k) for y in range(first, last + 1))
         (hidden_rows if h else shown_rows).append(vec)
-        (hidden_cells.append(("2022-2024", r, a, k, v)) if h else shown_values.append(v))
+        (hidden_cells.append((p, r, a, k, v)) if h else shown_values.append(v))
     ends = _extremes(shown_rows, np.array(shown_values, dtype=float), hidden_rows, integer=False)
-    bad = [(c, e) for c, e in zip(hidden_cells, ends) if not _meets_rule(int(c[4]), *e)]
+    return [(c, e) for c, e in zip(hidden_cells, ends) if not _meets_rule(int(c[4]), *e)], hidden_cells
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(min_value=10, max_value=10_000))
+def test_overlapping_periods_hold_for_an_independent_lp_attacker(seed):
+    """Four years of small random tables and their two overlapping periods (2020-2022 and
+    2021-2023: their difference is 2023 minus 2020): every hidden annual and three-year cell meets
+    rule intervall for an LP attacker over everything published."""
+    rng = np.random.default_rng(seed)
+    m = geo(KOM)
+    counts = {
+        y: {
+            (u, a, c): int(rng.choice([0, 1, 1, 2, 3, 6, 9]))
+            for u in sorted(m["unit"].unique())
+            for a in INNER_AGE_GROUPS
+            for c in CATEGORIES
+        }
+        for y in (2020, 2021, 2022, 2023)
+    }
+    tables, regioner = {}, []
+    for y, cnt in counts.items():
+        inner = inner_counts(m, cnt)
+        tables[y] = YearTable(y, inner, m, suppress(inner, m, rule="intervall"))
+        regioner.append(m.assign(aar=y))
+    per = suppress_periods(tables, pd.concat(regioner, ignore_index=True), 5, "intervall")
+    assert set(per["periode"]) == {"2020-2022", "2021-2023"}
+    bad, _ = linked_shortfalls(tables, per)
     assert bad == []
-    assert any(c[0] == 2024 and c[1] == "1580" for c in hidden_cells)
 
 
 def test_linked_audit_checks_rule_intervall_with_the_true_values():

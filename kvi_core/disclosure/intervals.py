@@ -256,6 +256,10 @@ class _BlockLP:
         self.h.run()
         self.solves += 1
         status = self.h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:  # a warm start after changed bounds can
+            self.h.clearSolver()  # stall on a wrong status (seen: "Infeasible" with the true
+            self.h.run()  # table feasible); a cold start settles it
+            status = self.h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
             raise KviInputError(f"tabellen kan ikke kontrolleres: LP-status {self.h.modelStatusToString(status)}")
         sol = self.h.getSolution()
