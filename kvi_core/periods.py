@@ -30,7 +30,7 @@ from kvi_core.disclosure.suppression import (
     add_explanation,
     inner_vector,
 )
-from kvi_core.specs import AGE_GROUPS, KATEGORIER
+from kvi_core.specs import AGE_GROUPS, ALL_AGES, CATEGORIES, KATEGORIER, TOTAL
 from kvi_core.timeseries import region_map
 
 PERIOD_COLUMNS = [
@@ -131,14 +131,18 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
                     parts = [layouts[y].rows(getattr(rec, f"kilde_{y}"), a, k) + base[y] for y in p]
                     rows = np.concatenate(parts)
                     value = int(truth_all[rows].sum())
-                    derived = not any(annual_hidden[(y, getattr(rec, f"kilde_{y}"), a, k)] for y in p)
+                    n_hidden = sum(annual_hidden[(y, getattr(rec, f"kilde_{y}"), a, k)] for y in p)
                     idx = -1
-                    if not derived:  # a sum of shown annual cells is shown: it adds nothing
+                    if n_hidden:  # a sum of shown annual cells is shown: it adds nothing
+                        # pooled only for the headline, and never with one hidden year (the period
+                        # minus the two shown years is that year): these are hidden from the start
+                        pooled = a == ALL_AGES and k in (CATEGORIES[0], TOTAL) and n_hidden > 1
+                        hide = not pooled and not 1 <= value < threshold
                         idx = len(row_sets)
                         row_sets.append(rows)
                         keys.append((label(p), rec.niva, rec.region, a, k))
-                        fixed_cell.append(False)
-                        fixed_hidden_cell.append(False)
+                        fixed_cell.append(hide)
+                        fixed_hidden_cell.append(hide)
                     period_rows.append(
                         (label(p), p[-1], rec.niva, rec.region, rec.region_navn, a, k, value, idx, False)
                     )
@@ -153,7 +157,9 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
     fixed[table.cell_col[np.array(fixed_cell)]] = True
     fixed_hidden[table.cell_col[np.array(fixed_hidden_cell) & np.array(fixed_cell)]] = True
     rank = _preference(cells_all.assign(region=cells_all["tabell"] + ":" + cells_all["region"]), table, col_value)
-    plan = SuppressionPlan(table, col_value, truth_all, rank, threshold, rule, fixed, fixed_hidden)
+    plan = SuppressionPlan(
+        table, col_value, truth_all, rank, threshold, rule, fixed, fixed_hidden, eliminate=False, exact=False
+    )
     hidden, _ = plan.run()
     annual_cols = set(table.cell_col[:n_annual].tolist())
 
@@ -252,7 +258,7 @@ def audit_linked(
         col_true[table.cell_col] = true
         primary = [c for c in targets if 1 <= col_true[c] < threshold]
         need = Requirement.for_rule(rule, primary, np.nan_to_num(col_true).astype(np.int64))
-    pins = {q.col: q for q in pinned_cells(table.cols, published, col_value, targets, offset, need=need)}
+    pins = {q.col: q for q in pinned_cells(table.cols, published, col_value, targets, offset, need=need, exact=False)}
     rows = []
     for i in np.flatnonzero(~shown):
         c = int(table.cell_col[i])

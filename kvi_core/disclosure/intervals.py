@@ -309,6 +309,7 @@ def pinned_cells(
     stats: AuditStats | None = None,
     need: Requirement | None = None,
     evidence: dict[int, tuple[int, int]] | None = None,
+    exact: bool = True,
 ) -> list[Pinned]:
     """Hidden columns (``targets``) whose interval falls short of ``need`` (default: the ones the
     published columns pin to one whole number).
@@ -317,7 +318,8 @@ def pinned_cells(
     point that saves solves. ``evidence``, when given, receives for every target that meets the rule
     the interval the audit showed, rounded inward to whole numbers [ceil(lo), floor(up)]. What
     counts as meeting the rule (LP evidence; a primary cell under ``intervall`` with a margin of one
-    whole number) is explained at ``_Block``.
+    whole number) is explained at ``_Block``. ``exact=False`` skips the exact step, so every
+    shortfall comes with the LP certificate (``Pinned.support``) of what narrows it.
     """
     stats = stats if stats is not None else AuditStats()
     need = need if need is not None else Requirement()
@@ -345,7 +347,7 @@ def pinned_cells(
         items = {k: [_Item(it.col, local[it.var], it.rhs, it.known) for it in grp[k]] for k in grp}
         x_true = None if truth is None else truth[sys_.var_rows[var]].astype(float)
         block = _Block(items["eq"], items["ge"], items["t"], sys_.lower[var], upper, seed=b)
-        out.extend(block.audit(x_true, stats, need))
+        out.extend(block.audit(x_true, stats, need, exact))
         if evidence is not None:
             evidence.update(block.shown())
     return sorted(out, key=lambda p: p.col)
@@ -382,9 +384,14 @@ class _Block:
         self._mip_model = None
         self.base: np.ndarray | None = None  # a whole-number table of the block (the true one, if known)
 
-    def audit(self, x_true: np.ndarray | None, stats: AuditStats, need: Requirement) -> list[Pinned]:
-        basis, self.eqs = _equation_basis(self.eqs)
-        exact, cls = _classify(basis, self.targets)
+    def audit(
+        self, x_true: np.ndarray | None, stats: AuditStats, need: Requirement, exact_step: bool = True
+    ) -> list[Pinned]:
+        if exact_step:
+            basis, self.eqs = _equation_basis(self.eqs)
+            exact, cls = _classify(basis, self.targets)
+        else:  # every target its own class; redundant equations stay (the simplex copes)
+            exact, cls = {}, np.arange(len(self.targets))
         stats.exact += len(exact)
         out = [Pinned(self.targets[i].col, val, val) for i, val in sorted(exact.items())]
         keep = [i for i in range(len(self.targets)) if i not in exact]

@@ -337,6 +337,10 @@ class SuppressionPlan:
     rule: str = INTERVALL
     fixed: np.ndarray | None = None
     fixed_hidden: np.ndarray | None = None
+    # the joint three-year stage: no elimination (each round hides cells of the audit's certificates
+    # only) and no exact step in the audit (measured: both cost minutes on a national linked system)
+    eliminate: bool = True
+    exact: bool = True
     rounds: int = 0
     reason: dict[int, str] = field(default_factory=dict)  # hidden column -> arsak
     protects: dict[int, tuple[int, ...]] = field(default_factory=dict)  # hidden column -> what it protects
@@ -387,8 +391,12 @@ class SuppressionPlan:
             watch = sorted(new) if self.rounds > 1 else np.flatnonzero(hidden).tolist()
             hidden[list(new)] = True
             order = forced + [c for c in candidates if not hidden[c]]
-            added = gauss_secondary(
-                cols, order, watch, hidden, self.truth, lower, n_rows, room=room, forced=frozenset(forced)
+            added = (
+                gauss_secondary(
+                    cols, order, watch, hidden, self.truth, lower, n_rows, room=room, forced=frozenset(forced)
+                )
+                if self.eliminate
+                else {}
             )
             for c, what in added.items():
                 self.reason[c], self.protects[c] = ELIMINATION, what
@@ -405,6 +413,7 @@ class SuppressionPlan:
                 stats=self.audit,
                 need=need,
                 evidence=self.shown,
+                exact=self.exact,
             )
             if not pins:  # every hidden cell met the rule when last audited, and still does (above)
                 self.audited = True
