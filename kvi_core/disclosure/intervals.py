@@ -385,16 +385,16 @@ class _Block:
         self.base: np.ndarray | None = None  # a whole-number table of the block (the true one, if known)
 
     def audit(
-        self, x_true: np.ndarray | None, stats: AuditStats, need: Requirement, exact_step: bool = True
+        self, x_true: np.ndarray | None, stats: AuditStats, need: Requirement, exact: bool = True
     ) -> list[Pinned]:
-        if exact_step:
+        if exact:
             basis, self.eqs = _equation_basis(self.eqs)
-            exact, cls = _classify(basis, self.targets)
+            derived, cls = _classify(basis, self.targets)
         else:  # every target its own class; redundant equations stay (the simplex copes)
-            exact, cls = {}, np.arange(len(self.targets))
-        stats.exact += len(exact)
-        out = [Pinned(self.targets[i].col, val, val) for i, val in sorted(exact.items())]
-        keep = [i for i in range(len(self.targets)) if i not in exact]
+            derived, cls = {}, np.arange(len(self.targets))
+        stats.exact += len(derived)
+        out = [Pinned(self.targets[i].col, val, val) for i, val in sorted(derived.items())]
+        keep = [i for i in range(len(self.targets)) if i not in derived]
         if not keep:
             return out
         tgs = [self.targets[i] for i in keep]

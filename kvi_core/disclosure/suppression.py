@@ -390,14 +390,12 @@ class SuppressionPlan:
             self.rounds += 1
             watch = sorted(new) if self.rounds > 1 else np.flatnonzero(hidden).tolist()
             hidden[list(new)] = True
-            order = forced + [c for c in candidates if not hidden[c]]
-            added = (
-                gauss_secondary(
+            added: dict[int, tuple[int, ...]] = {}
+            if self.eliminate:
+                order = forced + [c for c in candidates if not hidden[c]]
+                added = gauss_secondary(
                     cols, order, watch, hidden, self.truth, lower, n_rows, room=room, forced=frozenset(forced)
                 )
-                if self.eliminate
-                else {}
-            )
             for c, what in added.items():
                 self.reason[c], self.protects[c] = ELIMINATION, what
             hidden[list(added)] = True
