@@ -117,7 +117,7 @@ def test_signal_stops_with_one_line_and_keeps_finished(extract, tmp_path, sig, c
     err = p.communicate(timeout=120)[1]
     assert p.returncode == code, err
     assert "Traceback" not in err
-    assert "avbrutt" in err.strip().splitlines()[-1]
+    assert "avbrutt" in err.strip().splitlines()[-1], err
     done = ok_ids(out)
     assert 1 <= len(done) < len(KOMMUNER) + 1
     for jid in done:
@@ -228,3 +228,18 @@ def test_out_naming_a_file_is_one_line(extract, tmp_path):
         env=dict(os.environ, PYTHONPATH=str(REPO)),
     )
     assert r.returncode == 2 and "ikke en mappe" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_worker_that_dies_fails_only_what_it_held_and_the_run_ends(extract, tmp_path):
+    """Each of the 2 workers is SIGKILLed at its 2nd report: their 1st reports are kept, the two they
+    held and the rest (no worker left) are reported as failed, and the run ends with one clear exit."""
+    out = tmp_path / "rapporter"
+    p = child(extract, out, {"KVI_FAKE_KILL_AT": "2"}, jobs=2)
+    err = p.communicate(timeout=120)[1]
+    assert p.returncode == 1, err
+    assert "Traceback" not in err and "resource_tracker" not in err
+    reports = manifest(out)["rapporter"]
+    assert len(ok_ids(out)) == 2
+    failed = {k: v for k, v in reports.items() if v["status"] != "ok"}
+    assert len(failed) == len(KOMMUNER) + 1 - 2
+    assert all("stoppet uventet" in v["feil"] for v in failed.values()), failed

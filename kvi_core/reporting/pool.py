@@ -1,5 +1,6 @@
-"""Running report jobs: ``jobs`` worker processes, each with one Jupyter kernel, take jobs from a
-shared queue. Each report is executed and rendered in its own folder under ``<aar>/.arbeid/`` and
+"""Running report jobs: ``jobs`` worker processes, each with one Jupyter kernel, are handed one job
+at a time over their own pipe (no shared queue: pipes need no named semaphores, so a stopped run
+leaves nothing for multiprocessing's resource tracker to warn about after the stop line). Each report is executed and rendered in its own folder under ``<aar>/.arbeid/`` and
 its finished files are moved into place (``os.replace``, atomic) the moment it is done. Ctrl-C or
 SIGTERM in the main process stops the workers, which stop their kernels."""
 
@@ -8,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing as mp
 import os
-import queue
 import shutil
 import signal
 import sys
 import time
 import uuid
+from collections import deque
 from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import wait
 from pathlib import Path
 
 from kvi_core.pipeline import sha256 as sha256_file
@@ -87,9 +89,9 @@ def _process(job: Job, kernel, year_dir: Path) -> Result:
     return res
 
 
-def _worker(n: int, tasks, results, year_dir: str, parent: int) -> None:
-    """A worker process: one kernel, many reports. Stops (and stops its kernel) on SIGTERM, on the
-    end-of-work marker, or when the main process is gone."""
+def _worker(n: int, conn, year_dir: str, parent: int) -> None:
+    """A worker process: one kernel, many reports, one job at a time from ``conn``. Stops (and stops
+    its kernel) on SIGTERM, on the end-of-work marker, or when the main process is gone."""
     from kvi_core.reporting.execute import Kernel
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -99,23 +101,34 @@ def _worker(n: int, tasks, results, year_dir: str, parent: int) -> None:
     kdir.mkdir(parents=True, exist_ok=True)
     kernel = Kernel(cwd=kdir)
     try:
-        while True:
-            if os.getppid() != parent:  # the main process is gone: stop
-                break
-            try:
-                job = tasks.get(timeout=2)
-            except queue.Empty:
+        while os.getppid() == parent:  # the main process is gone: stop
+            if not conn.poll(2):
                 continue
+            job = conn.recv()
             if job is None:
                 break
             try:
                 res = _process(Job(**job), kernel, year)
             except Exception as exc:  # e.g. the kernel could not start
                 res = Result(job["id"], ok=False, error=_short_error(exc))
-            results.put(asdict(res))
+            conn.send(asdict(res))
+    except (EOFError, OSError):  # the main process closed the pipe
+        pass
     finally:
         kernel.shutdown()
         shutil.rmtree(kdir, ignore_errors=True)
+
+
+def _hand_out(conn, todo: deque) -> str | None:
+    """Send the next job to an idle worker (or the end-of-work marker); the id it now runs."""
+    job = todo.popleft() if todo else None
+    try:
+        conn.send(asdict(job) if job else None)
+    except (BrokenPipeError, OSError):  # the worker is gone; its pipe's EOF reports it
+        if job:
+            todo.appendleft(job)
+        return None
+    return job.id if job else None
 
 
 def run_jobs(jobs: list[Job], n_jobs: int, year_dir: Path, progress: bool):
@@ -146,37 +159,41 @@ def run_jobs(jobs: list[Job], n_jobs: int, year_dir: Path, progress: bool):
             shutil.rmtree(kdir, ignore_errors=True)
             return
         ctx = mp.get_context("spawn")
-        tasks, results = ctx.Queue(), ctx.Queue()
-        for job in jobs:
-            tasks.put(asdict(job))
-        n = min(n_jobs, len(jobs))
-        for _ in range(n):
-            tasks.put(None)
-        procs = [
-            ctx.Process(target=_worker, args=(i, tasks, results, str(year_dir), os.getpid()), daemon=False)
-            for i in range(n)
-        ]
-        for p in procs:
+        todo = deque(jobs)
+        procs, busy = [], {}  # busy: the pipe of a worker -> the id of the job it is running
+        for i in range(min(n_jobs, len(jobs))):
+            mine, theirs = ctx.Pipe()
+            p = ctx.Process(target=_worker, args=(i, theirs, str(year_dir), os.getpid()), daemon=False)
             p.start()
-        pending = {j.id for j in jobs}
+            theirs.close()
+            procs.append(p)
+            busy[mine] = None
         try:
-            while pending:
-                try:
-                    r = Result(**results.get(timeout=5))
-                except queue.Empty:
-                    if not any(p.is_alive() for p in procs):  # a worker died hard: report what is left
-                        for jid in sorted(pending):
+            for conn in list(busy):
+                busy[conn] = _hand_out(conn, todo)
+            while busy:
+                for conn in wait(list(busy), timeout=5):
+                    try:
+                        r = Result(**conn.recv())
+                    except (EOFError, OSError):  # the worker died hard: its job failed, the others go on
+                        jid = busy.pop(conn)
+                        if jid is not None:
+                            bar.update()
                             yield Result(jid, ok=False, error="arbeidsprosessen stoppet uventet")
-                        pending.clear()
-                    continue
-                pending.discard(r.id)
-                bar.update()
-                yield r
+                        continue
+                    busy[conn] = _hand_out(conn, todo)
+                    bar.update()
+                    yield r
+                if todo and not busy:  # every worker died: report what is left
+                    while todo:
+                        yield Result(todo.popleft().id, ok=False, error="arbeidsprosessen stoppet uventet")
         except BaseException:  # Ctrl-C or an error here: stop the workers (they stop their kernels)
             for p in procs:
                 p.terminate()
             raise
         finally:
+            for conn in busy:
+                conn.close()
             for p in procs:
                 p.join(timeout=30)
                 if p.is_alive():
@@ -184,6 +201,5 @@ def run_jobs(jobs: list[Job], n_jobs: int, year_dir: Path, progress: bool):
                     p.join(timeout=10)
                 if p.is_alive():
                     p.kill()
-            tasks.cancel_join_thread()  # unread jobs must not keep this process from exiting
     finally:
         bar.close()
