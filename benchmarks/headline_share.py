@@ -33,6 +33,7 @@ def shares(folder: Path, aar: int) -> dict[str, float]:
     s = shown(folder, aar)
     out = {"pairs": float(len(s)), "year": float(s["year"].mean())}
     if (folder / "indikatorer_3ar.csv").exists():
+        out["three"] = float(s["three"].mean())
         out["year_or_three"] = float((s["year"] | s["three"]).mean())
     out["nobody_with_need"] = float(s["nobody"].mean())
     return out

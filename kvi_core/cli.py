@@ -44,7 +44,14 @@ def _cmd_compute(a: argparse.Namespace) -> int:
 def _cmd_audit(a: argparse.Namespace) -> int:
     from kvi_core.disclosure.audit_command import audit_directory, print_audit
 
-    findings = audit_directory(a.dir)
+    findings = audit_directory(a.dir, a.intern)
+    s = findings.attrs["summary"]
+    if s["regel"] != s["publisert_med"]:  # the primary cells' intervals need their true counts
+        print(
+            f"kvi: tabellene er prikket etter regel {s['publisert_med']}, men {s['begrunnelser']} finnes ikke; "
+            "kontrollerer bare at ingen prikket celle kan regnes ut (oppgi --intern)",
+            file=sys.stderr,
+        )
     print_audit(findings, sys.stdout)
     return 1 if len(findings) else 0
 
@@ -122,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     au = sub.add_parser("audit", help="kontroller at prikkede tall ikke kan regnes ut")
     au.add_argument("dir", type=Path, help="mappe med indikatorer.csv og regioner.csv")
+    au.add_argument(
+        "--intern",
+        type=Path,
+        default=None,
+        help="intern mappe med prikking_begrunnelse.csv (standard: DIR-intern, eller OUT-intern for OUT/tabeller)",
+    )
     au.set_defaults(func=_cmd_audit)
 
     d = sub.add_parser("demo-data", help="lag et syntetisk demo-uttrekk")

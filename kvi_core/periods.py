@@ -200,14 +200,17 @@ def audit_linked(
     rule: str = "eksakt",
     threshold: int = 5,
     truth: dict[tuple, np.ndarray] | None = None,
+    inner: dict[int, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """The published annual and three-year tables of one indicator as one linked system: hidden
     cells (annual or period) that fall short of ``rule`` in it (without ``truth``: that it pins to
     one whole number). ``annual[y]`` and ``periods[label]`` hold region, aldersgruppe, kategori
     (incl. ``nevner``), antall (NaN where hidden); ``regioner`` the regions of every year;
     ``truth[("", y)]`` and ``truth[(label, 0)]``, aligned with those rows, the true values (from
-    the reasons file) that say which hidden cells are primary. Returns periode ("" for a year), aar,
-    region, aldersgruppe, kategori, nedre, ovre."""
+    the reasons file) that say which hidden cells are primary; ``inner[y]`` (unit, aldersgruppe,
+    kategori, antall), when known for every year, the true inner table: used as a feasible point
+    that saves solves (as in the annual audit) only if it adds up to every published cell. Returns
+    periode ("" for a year), aar, region, aldersgruppe, kategori, nedre, ovre."""
     from kvi_core.disclosure.intervals import EKSAKT, Requirement, pinned_cells
 
     regioner = regioner.assign(aar=pd.to_numeric(regioner["aar"]).astype(int))
@@ -260,7 +263,15 @@ def audit_linked(
         col_true[table.cell_col] = true
         primary = [c for c in targets if 1 <= col_true[c] < threshold]
         need = Requirement.for_rule(rule, primary, np.nan_to_num(col_true).astype(np.int64))
-    pins = {q.col: q for q in pinned_cells(table.cols, published, col_value, targets, offset, need=need, exact=False)}
+    x_true = None
+    if inner is not None and all(y in inner for y in used):
+        x_true = np.concatenate([inner_vector(layouts[y], inner[y]) for y in used])
+        if any(x_true[r].sum() != v for r, v, s in zip(row_sets, values, shown) if s):
+            x_true = None  # not the table that was published: no evidence from it
+    pins = {
+        q.col: q
+        for q in pinned_cells(table.cols, published, col_value, targets, offset, truth=x_true, need=need, exact=False)
+    }
     rows = []
     for i in np.flatnonzero(~shown):
         c = int(table.cell_col[i])

@@ -340,3 +340,26 @@ def test_audit_rebuilds_the_true_table_only_when_it_adds_up():
     tampered = truth.copy()
     tampered[np.flatnonzero(cells["hidden"].to_numpy())[0]] += 1
     assert _inner_of(cells[["region", "aldersgruppe", "kategori"]], tampered, m) is None
+
+
+def test_audit_finds_the_reasons_file_of_a_reports_folder_or_says_it_is_missing(tmp_path, capsys):
+    """`kvi reports --out OUT` writes the tables to OUT/tabeller and the reasons to OUT-intern:
+    `kvi audit OUT/tabeller` finds them there (rule intervall checked with the true counts); moved
+    away, the audit says in one line that it can only check "not pinned", and --intern finds them."""
+    from conftest import HAND_ROWS, write_extract
+
+    from kvi_core.cli import main
+    from kvi_core.pipeline import compute
+
+    out = tmp_path / "rapporter"
+    ext = write_extract(HAND_ROWS, tmp_path / "x.csv")
+    compute(ext, out / "tabeller", intern_dir=tmp_path / "rapporter-intern", quiet=True)
+    assert audit_directory(out / "tabeller").attrs["summary"]["regel"] == "intervall"
+    (tmp_path / "rapporter-intern").rename(tmp_path / "qa")
+    assert audit_directory(out / "tabeller").attrs["summary"]["regel"] == "eksakt"
+    capsys.readouterr()
+    assert main(["audit", str(out / "tabeller")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "regel intervall" in err[0] and "--intern" in err[0]
+    assert main(["audit", str(out / "tabeller"), "--intern", str(tmp_path / "qa")]) == 0
+    assert capsys.readouterr().err == ""

@@ -331,3 +331,32 @@ def test_linked_audit_checks_rule_intervall_with_the_true_values():
     assert ("", 2022, "0101", "18-66", "delvis") in set(
         zip(found["periode"], found["aar"], found["region"], found["aldersgruppe"], found["kategori"])
     )
+
+
+def test_linked_audit_uses_the_true_inner_table_only_when_it_adds_up(monkeypatch):
+    """``kvi audit`` rebuilds every year's true inner table from the reasons file: it is a feasible
+    point that saves solves, so the findings are the same with it, and a table that does not add up
+    to the published cells is not used."""
+    from kvi_core.disclosure import intervals
+    from kvi_core.periods import audit_linked
+
+    tables, regioner = _years({2021: {}, 2022: {("0101", "18-66", "delvis"): 2}, 2023: {}})
+    per = suppress_periods(tables, regioner, 5, "intervall")
+    leaky = _published(per.assign(hidden=False))
+    annual = {y: _published(t.cells) for y, t in tables.items()}
+    truth = {("", y): t.cells["antall"].to_numpy(dtype=float) for y, t in tables.items()}
+    truth[("2021-2023", 0)] = per["antall"].to_numpy(dtype=float)
+    seen = []
+    real = intervals.pinned_cells
+    monkeypatch.setattr(intervals, "pinned_cells", lambda *a, **k: seen.append(k["truth"]) or real(*a, **k))
+
+    def run(inner):
+        f = audit_linked(annual, {"2021-2023": leaky}, regioner, rule="intervall", truth=truth, inner=inner)
+        return sorted(map(tuple, f.to_numpy().tolist()))
+
+    plain = run(None)
+    assert plain and seen[-1] is None
+    inner = {y: t.inner for y, t in tables.items()}
+    assert run(inner) == plain and seen[-1] is not None
+    wrong = {**inner, 2022: inner[2022].assign(antall=inner[2022]["antall"] + 1)}
+    assert run(wrong) == plain and seen[-1] is None

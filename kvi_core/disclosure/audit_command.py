@@ -40,11 +40,26 @@ def _published_cells(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([antall, nev.assign(kategori=TOTAL)], ignore_index=True)
 
 
-def _rule_of(dir: Path) -> tuple[str, int, pd.DataFrame | None]:
-    """The rule the folder was published with (metadata.json), and, when the internal sibling
-    folder holds ``prikking_begrunnelse.csv``, the true counts of the hidden cells: only with them
-    can the primary part of rule ``intervall`` (up ≥ x + 1, width ≥ 2) be checked; without them the
-    audit checks that no hidden cell is pinned."""
+def _reasons_file(dir: Path, intern: Path | None) -> Path:
+    """The internal folder's reasons file: ``intern`` when given, else the sibling ``DIR-intern``
+    of ``kvi compute --out DIR`` or, for the tables of ``kvi reports --out OUT`` (``OUT/tabeller``),
+    ``OUT-intern``: the first of these that exists."""
+    from kvi_core.publish import default_intern
+    from kvi_core.reporting.tables import RESULTS_DIR
+
+    if intern is not None:
+        return Path(intern) / "prikking_begrunnelse.csv"
+    found = [default_intern(dir) / "prikking_begrunnelse.csv"]
+    if dir.resolve().name == RESULTS_DIR:
+        found.append(default_intern(dir.resolve().parent) / "prikking_begrunnelse.csv")
+    return next((f for f in found if f.exists()), found[0])
+
+
+def _rule_of(dir: Path, intern: Path | None = None) -> tuple[str, int, pd.DataFrame | None, Path]:
+    """The rule the folder was published with (metadata.json), the reasons file looked for, and,
+    when it exists, its true counts of the hidden cells: only with them can the primary part of
+    rule ``intervall`` (up ≥ x + 1, width ≥ 2) be checked; without them the audit checks that no
+    hidden cell is pinned."""
     import json
 
     try:
@@ -52,10 +67,10 @@ def _rule_of(dir: Path) -> tuple[str, int, pd.DataFrame | None]:
     except (OSError, ValueError):
         meta = {}
     rule, threshold = str(meta.get("beskyttelse", "eksakt")), int(meta.get("terskel", 5))
-    intern = dir.parent / f"{dir.name}-intern" / "prikking_begrunnelse.csv"
-    if rule == "eksakt" or not intern.exists():
-        return rule, threshold, None
-    return rule, threshold, _read_csv(intern)
+    path = _reasons_file(dir, intern)
+    if rule == "eksakt" or not path.exists():
+        return rule, threshold, None, path
+    return rule, threshold, _read_csv(path), path
 
 
 def _true_values(cells: pd.DataFrame, reasons: pd.DataFrame, ind: str, aar: str, periode: str = "") -> np.ndarray:
@@ -115,25 +130,34 @@ def _inner_of(cells: pd.DataFrame, truth: np.ndarray, members: pd.DataFrame) -> 
     return inner if (both["sum"].to_numpy(dtype=float) == both["v"].to_numpy(dtype=float)).all() else None
 
 
-def _audit_all(tasks: list[tuple], n_workers: int) -> list[tuple[pd.DataFrame, object]]:
-    """Every (indikator, aar) table's audit, in order; independent tables, so in worker processes
-    when there are several and they are large (the result is the same)."""
+def _linked_one(task: tuple) -> pd.DataFrame:
+    from kvi_core.periods import audit_linked
+
+    annual, periods, regioner, rule, threshold, truth, inner = task
+    return audit_linked(annual, periods, regioner, rule=rule, threshold=threshold, truth=truth, inner=inner)
+
+
+def _audit_all(tasks: list[tuple], n_workers: int, one=_audit_one) -> list:
+    """``one`` of every task, in order: independent tables (an (indikator, aar), or an indicator's
+    linked years and periods), so in worker processes when there are several and they are large
+    (the result is the same)."""
     if n_workers <= 1 or len(tasks) <= 1:
-        return [_audit_one(t) for t in tasks]
+        return [one(t) for t in tasks]
     import multiprocessing as mp
 
     from kvi_core.disclosure.runner import ignore_sigint
 
     with mp.get_context("spawn").Pool(min(n_workers, len(tasks)), initializer=ignore_sigint) as pool:
-        return pool.map(_audit_one, tasks, chunksize=1)
+        return pool.map(one, tasks, chunksize=1)
 
 
-def audit_directory(dir: Path) -> pd.DataFrame:
+def audit_directory(dir: Path, intern: Path | None = None) -> pd.DataFrame:
     """Audit every (indikator, aar) of a ``kvi compute`` output folder.
 
     Reads ``indikatorer.csv`` and ``regioner.csv``; returns findings with columns indikator, aar,
     region, aldersgruppe, kategori, nedre, ovre. ``findings.attrs["summary"]`` holds the counts
-    ``print_audit`` shows.
+    ``print_audit`` shows. ``intern``: the internal folder with ``prikking_begrunnelse.csv``
+    (default: found next to ``dir``, ``_reasons_file``).
     """
     dir = Path(dir)
     if not dir.is_dir():
@@ -146,8 +170,9 @@ def audit_directory(dir: Path) -> pd.DataFrame:
     if table.empty:
         raise KviInputError(f"{ind_path} har ingen rader")
     summary = {"tabeller": 0, "celler": 0, "prikket": 0, "lp": 0}
-    rule, threshold, reasons = _rule_of(dir)
+    rule, threshold, reasons, reasons_path = _rule_of(dir, intern)
     summary["regel"] = rule if reasons is not None else "eksakt"
+    summary["publisert_med"], summary["begrunnelser"] = rule, str(reasons_path)
     tasks, keys = [], []
     for (ind, aar), grp in table.groupby(["indikator", "aar"], sort=True):
         members = regioner[regioner["aar"] == aar]
@@ -168,25 +193,29 @@ def audit_directory(dir: Path) -> pd.DataFrame:
     out.insert(2, "periode", "")
     per_path = dir / "indikatorer_3ar.csv"
     if per_path.exists():  # every year and every period together: one linked system per indicator
-        from kvi_core.periods import audit_linked
-
         per = _read_csv(per_path)
         _need(
             per, ["indikator", "periode", "region", "aldersgruppe", "kategori", "antall", "nevner", "brudd"], per_path
         )
-        linked = []
+        linked_tasks, names = [], []
         for ind, grp in per.groupby("indikator", sort=True):
             annual = {int(a): _published_cells(g) for a, g in table[table["indikator"] == ind].groupby("aar")}
             periods = {p: _published_cells(g) for p, g in grp.groupby("periode", sort=True)}
-            truth = None
+            truth, inner = None, None
             if reasons is not None:
                 truth = {("", a): _true_values(c, reasons, ind, a) for a, c in annual.items()}
+                inner = {
+                    a: _inner_of(c, truth[("", a)], regioner[regioner["aar"] == str(a)]) for a, c in annual.items()
+                }
+                inner = None if any(v is None for v in inner.values()) else inner
                 truth.update({(p, 0): _true_values(c, reasons, ind, 0, p) for p, c in periods.items()})
-            found = audit_linked(annual, periods, regioner, rule=rule, threshold=threshold, truth=truth)
+            linked_tasks.append((annual, periods, regioner, rule, threshold, truth, inner))
+            names.append(ind)
             summary["tabeller"] += len(periods)
             summary["celler"] += sum(len(c) for c in periods.values())
             summary["prikket"] += sum(int(c["antall"].isna().sum()) for c in periods.values())
-            linked.append(found.assign(indikator=ind))
+        found = _audit_all(linked_tasks, workers(len(table)), one=_linked_one)
+        linked = [f.assign(indikator=ind) for ind, f in zip(names, found)]
         out = pd.concat([out, *linked], ignore_index=True)
         out = out.drop_duplicates(["indikator", "periode", "aar", "region", "aldersgruppe", "kategori"])
     out.attrs["summary"] = summary
