@@ -632,3 +632,17 @@ def test_axe_core_finds_no_wcag_aa_violations(run, tmp_path):
     control = {v["id"] for v in found.pop(str(bad))}
     assert {"html-has-lang", "image-alt", "color-contrast"} <= control, control
     assert found == {str(f): [] for f in files[:-1]}
+
+
+def test_a_hidden_national_share_reads_as_a_word_in_running_text():
+    """In a sentence, a hidden share is "skjult", not the tables' ":" ("landet: :" was seen on the
+    five-year demo, where a national uten-rapportering cell was hidden)."""
+    from kvi_core.reporting import texts
+    from kvi_core.reporting.markdown import fmt_pct
+
+    me = {"andel": 28.1, "nevner": 356, "sammenlignet": None}
+    s = texts.unreported_sentence("Stavanger", 2024, me, {"andel": None}, fmt_pct)
+    assert "(landet: skjult)" in s and ": :" not in s
+    s = texts.unreported_sentence("Utsira", 2024, {"andel": None, "nevner": 3}, {"andel": None}, fmt_pct)
+    assert s.endswith("Landet: skjult.")
+    assert "(landet: 13,2\u00a0%)" in texts.unreported_sentence("Stavanger", 2024, me, {"andel": 13.2}, fmt_pct)

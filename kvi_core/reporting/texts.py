@@ -309,10 +309,13 @@ def same_as_kommune(labels: list[str], navn: str) -> str:
 
 def unreported_sentence(navn: str, aar, me: dict, land: dict, fmt_pct) -> str:
     head = "**Datakvalitet: uten rapportering.** "
+    land_pct = fmt_pct(land.get("andel"))
+    if land_pct.strip() == ":":  # a hidden share reads as a word in running text, not as a table's ":"
+        land_pct = FIG_HIDDEN
     if me.get("andel") is None:
         if me.get("nevner") == 0:
             return head + f"Ingen i {navn} er registrert med dette behovet i {aar}."
-        return head + f"Andelen uten rapportering er skjult for {navn}. Landet: {fmt_pct(land.get('andel'))}."
+        return head + f"Andelen uten rapportering er skjult for {navn}. Landet: {land_pct}."
     compare = {
         "hoyere": " Det er høyere enn i landet, også når vi tar hensyn til tilfeldig variasjon.",
         "lavere": " Det er lavere enn i landet, også når vi tar hensyn til tilfeldig variasjon.",
@@ -321,7 +324,7 @@ def unreported_sentence(navn: str, aar, me: dict, land: dict, fmt_pct) -> str:
     }[me.get("sammenlignet")]
     return (
         head + f"For {fmt_pct(me['andel'])} av personene med behov i {navn} er det ikke registrert om de "
-        f"mottar tjenesten (landet: {fmt_pct(land.get('andel'))})."
+        f"mottar tjenesten (landet: {land_pct})."
         + compare
         + " Jo høyere denne andelen er, jo mer usikre er de andre tallene."
     )
