@@ -182,3 +182,19 @@ def test_three_years_across_a_split_pass_completeness_and_audit(tmp_path):
     assert (brudd["prikket"] == "false").all()
     assert check_folder(tmp_path / "ut") == []
     assert main(["audit", str(tmp_path / "ut")]) == 0
+
+
+def test_a_renumbered_kommune_keeps_its_three_year_trend(tmp_path):
+    """Sør-Varanger was 5444 until 2023 and is 5605 from 2024 (same kommune, new number): the period
+    2021-2023 is in 2023's geography, so the 2024 report finds it under 5444 and says it in words
+    (before, 113 renumbered kommuner on the national demo lost this sentence silently)."""
+    from kvi_core.reporting.kommune import KommuneRapport
+
+    rows = []
+    for aar, k in (("2021", "5444"), ("2022", "5444"), ("2023", "5444"), ("2024", "5605")):
+        rows += [row(f"{aar}-{k}-{i}", k, "1980", "1", "1" if i % 4 else "3", aar=aar) for i in range(24)]
+    compute(write_extract(rows, tmp_path / "x.csv"), tmp_path / "ut", quiet=True)
+    rapport = KommuneRapport(tmp_path / "ut", "5605", 2024)
+    assert rapport.results.source_region("5605", 2023, 2024) == "5444"
+    spec = next(s for s in rapport.specs if s.id == "arbeid_utdanning_bistand")
+    assert rapport._earlier_three_year(spec) == [("2021-2023", "75,0\u00a0%")]

@@ -195,6 +195,24 @@ class Results:
             hit = _CACHE[key] = ts.reset_index(drop=True)
         return hit
 
+    def source_region(self, region: str, aar: int, newest: int) -> str | None:
+        """``region`` of ``newest``'s geography as the region of ``aar`` it is comparable with (the
+        same code, or its old code when only the number changed, e.g. 5444 Sør-Varanger before 2024
+        and 5605 after), or None where its members changed (a break, from the KLASS change table)."""
+        if int(aar) == int(newest):
+            return str(region)
+        key = ("region_map", str(self.folder), id(self.members_all), int(aar), int(newest))
+        hit = _CACHE.get(key)
+        if hit is None:
+            from kvi_core.timeseries import region_map
+
+            m = region_map(self.members_all, int(aar), int(newest))
+            hit = _CACHE[key] = {
+                str(r): None if bool(b) or pd.isna(k) else str(k)
+                for r, k, b in zip(m["region"], m["kilde_region"], m["brudd"])
+            }
+        return hit.get(str(region))
+
     def three_year(self, aar: int) -> YearView | None:
         """The three-year figures (contract §8) for the period ending in ``aar``, or None when the
         folder has none for it (fewer than three years of input)."""

@@ -395,13 +395,15 @@ class KommuneRapport:
         )
 
     def _earlier_three_year(self, s: IndicatorSpec) -> list[tuple[str, str]]:
-        """The kommune's shown three-year figures of the two periods before (its three-year trend)."""
+        """The kommune's shown three-year figures of the two periods before (its three-year trend),
+        each period in its last year's geography (a renumbered kommune under its code then)."""
         out = []
         for aar in (self.aar - 2, self.aar - 1):
             view = self.results.three_year(aar)
-            if view is None:
+            code = self.results.source_region(self.kommunenr, aar, self.aar)  # its code then
+            if view is None or code is None:
                 continue
-            hit = view.region_rows(self.kommunenr)
+            hit = view.region_rows(code)
             hit = hit[(hit["indikator"] == s.id) & (hit["maltall"] == MAIN)]
             if (
                 len(hit)
