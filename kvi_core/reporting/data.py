@@ -198,8 +198,11 @@ class Results:
     def source_region(self, region: str, aar: int, newest: int) -> str | None:
         """``region`` of ``newest``'s geography as the region of ``aar`` it is comparable with (the
         same code, or its old code when only the number changed, e.g. 5444 Sør-Varanger before 2024
-        and 5605 after), or None where its members changed (a break, from the KLASS change table)."""
-        if int(aar) == int(newest):
+        and 5605 after), or None where its members changed (a break, from the KLASS change table).
+        A region table without that year says nothing about changes: the code is taken as it is
+        (the period table's own ``brudd`` still marks a break)."""
+        years = set(pd.to_numeric(self.members_all["aar"]).astype(int))
+        if int(aar) == int(newest) or int(aar) not in years or int(newest) not in years:
             return str(region)
         key = ("region_map", str(self.folder), id(self.members_all), int(aar), int(newest))
         hit = _CACHE.get(key)

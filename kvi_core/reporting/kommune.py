@@ -400,8 +400,10 @@ class KommuneRapport:
         out = []
         for aar in (self.aar - 2, self.aar - 1):
             view = self.results.three_year(aar)
+            if view is None:
+                continue
             code = self.results.source_region(self.kommunenr, aar, self.aar)  # its code then
-            if view is None or code is None:
+            if code is None:
                 continue
             hit = view.region_rows(code)
             hit = hit[(hit["indikator"] == s.id) & (hit["maltall"] == MAIN)]
