@@ -198,14 +198,16 @@ def audit_directory(dir: Path, intern: Path | None = None) -> pd.DataFrame:
             per, ["indikator", "periode", "region", "aldersgruppe", "kategori", "antall", "nevner", "brudd"], per_path
         )
         linked_tasks, names = [], []
+        year_task = dict(zip(keys, tasks))  # (indikator, aar) -> the annual audit's cells, members, truth
         for ind, grp in per.groupby("indikator", sort=True):
-            annual = {int(a): _published_cells(g) for a, g in table[table["indikator"] == ind].groupby("aar")}
+            mine = {a: year_task[(i, a)] for i, a in keys if i == ind}
+            annual = {a: cells for a, (cells, *_) in mine.items()}
             periods = {p: _published_cells(g) for p, g in grp.groupby("periode", sort=True)}
             truth, inner = None, None
             if reasons is not None:
-                truth = {("", a): _true_values(c, reasons, ind, a) for a, c in annual.items()}
+                truth = {("", a): year_truth for a, (_, _, _, year_truth, _) in mine.items()}
                 inner = {
-                    a: _inner_of(c, truth[("", a)], regioner[regioner["aar"] == str(a)]) for a, c in annual.items()
+                    a: _inner_of(cells, year_truth, members) for a, (cells, members, _, year_truth, _) in mine.items()
                 }
                 inner = None if any(v is None for v in inner.values()) else inner
                 truth.update({(p, 0): _true_values(c, reasons, ind, 0, p) for p, c in periods.items()})

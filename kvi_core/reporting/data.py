@@ -201,20 +201,22 @@ class Results:
         and 5605 after), or None where its members changed (a break, from the KLASS change table).
         A region table without that year says nothing about changes: the code is taken as it is
         (the period table's own ``brudd`` still marks a break)."""
-        years = set(pd.to_numeric(self.members_all["aar"]).astype(int))
-        if int(aar) == int(newest) or int(aar) not in years or int(newest) not in years:
+        if int(aar) == int(newest):
             return str(region)
         key = ("region_map", str(self.folder), id(self.members_all), int(aar), int(newest))
         hit = _CACHE.get(key)
         if hit is None:
             from kvi_core.timeseries import region_map
 
-            m = region_map(self.members_all, int(aar), int(newest))
-            hit = _CACHE[key] = {
-                str(r): None if bool(b) or pd.isna(k) else str(k)
-                for r, k, b in zip(m["region"], m["kilde_region"], m["brudd"])
-            }
-        return hit.get(str(region))
+            hit = {}  # empty: the region table lacks one of the years
+            if {int(aar), int(newest)} <= set(pd.to_numeric(self.members_all["aar"]).astype(int)):
+                m = region_map(self.members_all, int(aar), int(newest))
+                hit = {
+                    str(r): None if bool(b) or pd.isna(k) else str(k)
+                    for r, k, b in zip(m["region"], m["kilde_region"], m["brudd"])
+                }
+            _CACHE[key] = hit
+        return hit.get(str(region)) if hit else str(region)
 
     def three_year(self, aar: int) -> YearView | None:
         """The three-year figures (contract §8) for the period ending in ``aar``, or None when the

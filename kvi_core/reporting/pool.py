@@ -1,8 +1,9 @@
 """Running report jobs: ``jobs`` worker processes, each with one Jupyter kernel, are handed one job
 at a time over their own pipe (no shared queue: pipes need no named semaphores, so a stopped run
-leaves nothing for multiprocessing's resource tracker to warn about after the stop line). Each report is executed and rendered in its own folder under ``<aar>/.arbeid/`` and
-its finished files are moved into place (``os.replace``, atomic) the moment it is done. Ctrl-C or
-SIGTERM in the main process stops the workers, which stop their kernels."""
+leaves nothing for multiprocessing's resource tracker to warn about after the stop line). Each
+report is executed and rendered in its own folder under ``<aar>/.arbeid/`` and its finished files
+are moved into place (``os.replace``, atomic) the moment it is done. Ctrl-C or SIGTERM in the main
+process stops the workers, which stop their kernels."""
 
 from __future__ import annotations
 

@@ -309,9 +309,8 @@ def same_as_kommune(labels: list[str], navn: str) -> str:
 
 def unreported_sentence(navn: str, aar, me: dict, land: dict, fmt_pct) -> str:
     head = "**Datakvalitet: uten rapportering.** "
-    land_pct = fmt_pct(land.get("andel"))
-    if land_pct.strip() == ":":  # a hidden share reads as a word in running text, not as a table's ":"
-        land_pct = FIG_HIDDEN
+    # a hidden share (None, as for the kommune below) reads as a word in running text, not as ":"
+    land_pct = FIG_HIDDEN if land.get("andel") is None else fmt_pct(land["andel"])
     if me.get("andel") is None:
         if me.get("nevner") == 0:
             return head + f"Ingen i {navn} er registrert med dette behovet i {aar}."
