@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from kvi_core.disclosure.model import Layout, LinearTable
+from kvi_core.disclosure.screening import settled_year_by_year
 from kvi_core.disclosure.suppression import (
     INTERVAL,
     LINK,
@@ -108,6 +109,7 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
     keys = []
     fixed_cell, fixed_hidden_cell = [], []
     annual_hidden: dict[tuple, bool] = {}
+    annual_index: dict[tuple, int] = {}
     for y in used:
         c = years[y].cells
         for niva, r, a, k, h in zip(c["niva"], c["region"], c["aldersgruppe"], c["kategori"], c["hidden"]):
@@ -116,10 +118,12 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
             fixed_cell.append(True)
             fixed_hidden_cell.append(bool(h))
             annual_hidden[(y, r, a, k)] = bool(h)
+            annual_index[(y, r, a, k)] = len(row_sets) - 1
     n_annual = len(row_sets)
 
     # period cells --------------------------------------------------------------------------------
     period_rows = []  # (periode, aar, niva, region, region_navn, age, kat, antall or None, in_model index)
+    period_parts: dict[int, list[int]] = {}  # in-model index -> its annual cells
     for p in periods:
         regs = _period_regions(p, regioner)
         for rec in regs.itertuples(index=False):
@@ -141,6 +145,7 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
                         pooled = a == ALL_AGES and k in (CATEGORIES[0], TOTAL) and n_hidden > 1
                         hide = not pooled and not 1 <= value < threshold
                         idx = len(row_sets)
+                        period_parts[idx] = [annual_index[(y, getattr(rec, f"kilde_{y}"), a, k)] for y in p]
                         row_sets.append(rows)
                         keys.append((label(p), rec.niva, rec.region, a, k))
                         fixed_cell.append(hide)
@@ -159,11 +164,24 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
     fixed[table.cell_col[np.array(fixed_cell)]] = True
     fixed_hidden[table.cell_col[np.array(fixed_hidden_cell) & np.array(fixed_cell)]] = True
     rank = _preference(cells_all.assign(region=cells_all["tabell"] + ":" + cells_all["region"]), table, col_value)
+    annual_cols = set(table.cell_col[:n_annual].tolist())
+    parts = _period_parts(table.cell_col, period_parts, annual_cols)
     plan = SuppressionPlan(
-        table, col_value, truth_all, rank, threshold, rule, fixed, fixed_hidden, eliminate=False, exact=False
+        table,
+        col_value,
+        truth_all,
+        rank,
+        threshold,
+        rule,
+        fixed,
+        fixed_hidden,
+        eliminate=False,
+        exact=False,
+        screen=lambda published, targets, need, stats, evidence: settled_year_by_year(
+            table.cols, published, truth_all, parts, targets, need, stats, evidence
+        ),
     )
     hidden, _ = plan.run()
-    annual_cols = set(table.cell_col[:n_annual].tolist())
 
     out = []
     for per, aar, niva, region, navn, a, k, value, idx, brudd in period_rows:
@@ -188,6 +206,18 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
     add_explanation(res, plan, cell_col, label=first.get)
     res.attrs["prikking"] = plan.report()
     return res
+
+
+def _period_parts(cell_col: np.ndarray, period_parts: dict[int, list[int]], annual_cols: set[int]) -> dict:
+    """Period column -> the columns of its annual parts (for ``settled_year_by_year``); a period
+    cell that is the same column as an annual cell (its other years are published zeros) is left
+    out: it is an annual column."""
+    out: dict[int, tuple[int, ...]] = {}
+    for idx, cells in period_parts.items():
+        c = int(cell_col[idx])
+        if c not in annual_cols:
+            out[c] = tuple(int(cell_col[i]) for i in cells)
+    return out
 
 
 __all__ = ["PERIOD_COLUMNS", "YearTable", "label", "periods_of", "suppress_periods"]
@@ -221,15 +251,19 @@ def audit_linked(
         base[y] = offset
         offset += layouts[y].n_rows
     row_sets, keys, values, true = [], [], [], []
+    annual_index: dict[tuple, int] = {}
     for y in used:
         c = annual[y]
         t = truth.get(("", y)) if truth else None
         t = np.full(len(c), np.nan) if t is None else t
         for r, a, k, v, tv in zip(c["region"], c["aldersgruppe"], c["kategori"], c["antall"], t):
+            annual_index[(y, r, a, k)] = len(row_sets)
             row_sets.append(layouts[y].rows(r, a, k) + base[y])
             keys.append(("", y, r, a, k))
             values.append(v)
             true.append(tv)
+    n_annual = len(row_sets)
+    period_parts: dict[int, list[int]] = {}
     for per in sorted(periods):
         first, last = (int(x) for x in per.split("-"))
         p = tuple(range(first, last + 1))
@@ -243,6 +277,9 @@ def audit_linked(
             rec = regs.loc[r]
             if bool(rec["brudd"]):
                 continue
+            found = [annual_index.get((y, rec[f"kilde_{y}"], a, k)) for y in p]
+            if all(i is not None for i in found):
+                period_parts[len(row_sets)] = found
             row_sets.append(np.concatenate([layouts[y].rows(rec[f"kilde_{y}"], a, k) + base[y] for y in p]))
             keys.append((per, last, r, a, k))
             values.append(v)
@@ -268,6 +305,10 @@ def audit_linked(
         x_true = np.concatenate([inner_vector(layouts[y], inner[y]) for y in used])
         if any(x_true[r].sum() != v for r, v, s in zip(row_sets, values, shown) if s):
             x_true = None  # not the table that was published: no evidence from it
+    if x_true is not None:  # most targets are settled one year at a time (screening.py)
+        parts = _period_parts(table.cell_col, period_parts, set(table.cell_col[:n_annual].tolist()))
+        settled = settled_year_by_year(table.cols, published, x_true, parts, targets, need)
+        targets = [c for c in targets if c not in settled]
     pins = {
         q.col: q
         for q in pinned_cells(table.cols, published, col_value, targets, offset, truth=x_true, need=need, exact=False)

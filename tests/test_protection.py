@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
@@ -259,6 +260,12 @@ def linked_shortfalls(tables: dict[int, YearTable], per: pd.DataFrame) -> tuple[
     """The independent LP attacker over every year's inner cells and every shown annual and
     three-year cell: (hidden cells short of rule intervall, every hidden cell), a cell being
     (aar or periode, region, aldersgruppe, kategori, value)."""
+    hidden_cells, ends = linked_extremes(tables, per)
+    return [(c, e) for c, e in zip(hidden_cells, ends) if not _meets_rule(int(c[4]), *e)], hidden_cells
+
+
+def linked_extremes(tables: dict[int, YearTable], per: pd.DataFrame) -> tuple[list, list]:
+    """Every hidden annual and three-year cell and its [min, max] for the independent LP attacker."""
     units = {y: sorted(t.members["unit"].unique()) for y, t in tables.items()}
     offset, n = {}, 0
     for y in sorted(tables):
@@ -280,8 +287,7 @@ def linked_shortfalls(tables: dict[int, YearTable], per: pd.DataFrame) -> tuple[
         vec = sum(rows[y](r, a, k) for y in range(first, last + 1))
         (hidden_rows if h else shown_rows).append(vec)
         (hidden_cells.append((p, r, a, k, v)) if h else shown_values.append(v))
-    ends = _extremes(shown_rows, np.array(shown_values, dtype=float), hidden_rows, integer=False)
-    return [(c, e) for c, e in zip(hidden_cells, ends) if not _meets_rule(int(c[4]), *e)], hidden_cells
+    return hidden_cells, _extremes(shown_rows, np.array(shown_values, dtype=float), hidden_rows, integer=False)
 
 
 @settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -290,6 +296,15 @@ def test_overlapping_periods_hold_for_an_independent_lp_attacker(seed):
     """Four years of small random tables and their two overlapping periods (2020-2022 and
     2021-2023: their difference is 2023 minus 2020): every hidden annual and three-year cell meets
     rule intervall for an LP attacker over everything published."""
+    tables, regioner = _random_years(seed)
+    per = suppress_periods(tables, regioner, 5, "intervall")
+    assert set(per["periode"]) == {"2020-2022", "2021-2023"}
+    bad, _ = linked_shortfalls(tables, per)
+    assert bad == []
+
+
+def _random_years(seed: int) -> tuple[dict[int, YearTable], pd.DataFrame]:
+    """Four years (2020-2023) of small random tables, each suppressed under rule intervall."""
     rng = np.random.default_rng(seed)
     m = geo(KOM)
     counts = {
@@ -306,10 +321,35 @@ def test_overlapping_periods_hold_for_an_independent_lp_attacker(seed):
         inner = inner_counts(m, cnt)
         tables[y] = YearTable(y, inner, m, suppress(inner, m, rule="intervall"))
         regioner.append(m.assign(aar=y))
-    per = suppress_periods(tables, pd.concat(regioner, ignore_index=True), 5, "intervall")
-    assert set(per["periode"]) == {"2020-2022", "2021-2023"}
-    bad, _ = linked_shortfalls(tables, per)
-    assert bad == []
+    return tables, pd.concat(regioner, ignore_index=True)
+
+
+@pytest.mark.parametrize("seed", [3, 17])
+def test_year_by_year_screening_claims_only_what_the_linked_attacker_allows(seed, monkeypatch):
+    """The screening (one year moves, the parts of shown period cells fixed) settles most targets
+    of the linked audit; every interval it records for a hidden period cell (nedre, ovre) lies
+    inside what the independent LP attacker over all years and periods allows."""
+    import kvi_core.periods as periods_module
+    from kvi_core.disclosure import screening
+
+    settled: list[int] = []
+
+    def spy(*args, **kwargs):
+        out = screening.settled_year_by_year(*args, **kwargs)
+        settled.append(len(out))
+        return out
+
+    monkeypatch.setattr(periods_module, "settled_year_by_year", spy)
+    tables, regioner = _random_years(seed)
+    per = suppress_periods(tables, regioner, 5, "intervall")
+    assert settled and settled[0] > 0
+    hidden_cells, ends = linked_extremes(tables, per)
+    limits = {c[:4]: e for c, e in zip(hidden_cells, ends)}
+    recorded = per[per["hidden"] & ~per["brudd"] & per["nedre"].notna()]
+    assert len(recorded) > 0
+    for r in recorded.itertuples(index=False):
+        lo, hi = limits[(r.periode, r.region, r.aldersgruppe, r.kategori)]
+        assert math.ceil(lo - 1e-6) <= r.nedre <= r.antall <= r.ovre <= math.floor(hi + 1e-6), r
 
 
 def test_linked_audit_checks_rule_intervall_with_the_true_values():

@@ -27,6 +27,7 @@ single-threaded with a fixed seed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -341,6 +342,9 @@ class SuppressionPlan:
     # only) and no exact step in the audit (measured: both cost minutes on a national linked system)
     eliminate: bool = True
     exact: bool = True
+    # settles some audit targets more cheaply, with evidence (screening.settled_year_by_year):
+    # (published, targets, need, stats, evidence) -> the settled targets; the rest get the full audit
+    screen: Callable[..., set[int]] | None = None
     rounds: int = 0
     reason: dict[int, str] = field(default_factory=dict)  # hidden column -> arsak
     protects: dict[int, tuple[int, ...]] = field(default_factory=dict)  # hidden column -> what it protects
@@ -401,6 +405,8 @@ class SuppressionPlan:
             hidden[list(added)] = True
             fresh = set(new) | set(added)
             targets = (targets | fresh) if self.rounds > 1 else set(np.flatnonzero(hidden).tolist())
+            if self.screen is not None:
+                targets -= self.screen(~hidden, sorted(targets), need, self.audit, self.shown)
             pins = pinned_cells(
                 cols,
                 ~hidden,

@@ -1,0 +1,81 @@
+"""Screening the linked system of years and periods one year at a time (DATA_CONTRACT §5, §8).
+
+In the linked system a period cell is the sum of one annual cell per year (its *parts*). A
+published period cell ties its parts together; nothing else links the years. Fix every hidden part
+of a published period cell at its true value (it is *coupled*), and the years come apart: each is
+its annual table with a few more cells known. A table that this restricted system allows for one
+year, with every other year at its true values, fits everything the attacker sees (the published
+period cells are sums of fixed or shown parts; a hidden period cell holds a hidden part, which is
+≥ 1). So any interval the restricted audit shows for a hidden annual cell is evidence in the
+linked system too, and it costs one annual audit per year instead of an LP over all years.
+
+A hidden period cell moves exactly as its part does while the other years stay put, so it meets
+the rule when one of its hidden, not coupled parts does: a primary period cell (1-4 in three
+years) has only primary hidden parts (hidden cells are ≥ 1), whose requirement (up ≥ x + 1 and
+width 2, with the LP margin) carries over to the sum; any other needs only "not pinned".
+
+What the screening does not settle (coupled cells and cells that fall short with them fixed) goes
+to the audit of the whole linked system. The screening only ever accepts; it never reports a
+shortfall.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from kvi_core.disclosure.intervals import AuditStats, Requirement, pinned_cells
+
+
+def settled_year_by_year(
+    cols: list[tuple[int, ...]],
+    published: np.ndarray,
+    truth: np.ndarray,
+    parts: dict[int, tuple[int, ...]],
+    targets: Iterable[int],
+    need: Requirement | None = None,
+    stats: AuditStats | None = None,
+    evidence: dict[int, tuple[int, int]] | None = None,
+) -> set[int]:
+    """The hidden columns of ``targets`` that meet ``need`` in the linked system, shown by the
+    restricted audit described above (a subset: the rest is undecided, not short).
+
+    ``cols``: the inner rows of each column of the linked system; ``truth``: the true inner rows
+    (a whole-number table that adds up to every published column); ``parts``: every period column
+    (one that is no annual cell) -> its annual parts. ``evidence`` receives, for each settled
+    target, the whole-number interval [lo, up] its restricted tables show.
+    """
+    need = need if need is not None else Requirement()
+    value = np.array([float(truth[list(rows)].sum()) for rows in cols])
+    coupled = sorted({a for p, ps in parts.items() if published[p] for a in ps if not published[a]})
+    restricted = published.copy()
+    restricted[list(parts)] = False
+    restricted[coupled] = True
+    # period columns leave the restricted model: the published ones are implied by their fixed
+    # parts, and a hidden one is ≥ 1 through its hidden part (keeping it would join the years)
+    cols_r = [() if c in parts else rows for c, rows in enumerate(cols)]
+    wanted = sorted(set(targets))
+    annual = [c for c in wanted if c not in parts and not restricted[c]]
+    seen: dict[int, tuple[int, int]] = {}
+    short = pinned_cells(
+        cols_r, restricted, value, annual, len(truth), truth=truth, stats=stats, need=need, evidence=seen, exact=False
+    )
+    ok = set(annual) - {p.col for p in short}
+    settled = {c for c in annual if c in ok}
+    for p in wanted:
+        if p not in parts:
+            continue
+        part = next((a for a in parts[p] if a in ok), None)
+        if part is None:
+            continue
+        settled.add(p)
+        others = int(round(value[p] - value[part]))
+        lo, up = seen[part]
+        seen[p] = (lo + others, up + others)
+    if evidence is not None:
+        evidence.update({c: seen[c] for c in settled if c in seen})
+    return settled
+
+
+__all__ = ["settled_year_by_year"]
