@@ -23,8 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kvi_core.disclosure.model import Layout, LinearTable
-from kvi_core.disclosure.screening import settled_year_by_year
+from kvi_core.disclosure.intervals import INTERVALL
+from kvi_core.disclosure.model import PER_UNIT, Layout, LinearTable
+from kvi_core.disclosure.screening import settled_year_by_year, settled_zone_by_zone
 from kvi_core.disclosure.suppression import (
     INTERVAL,
     LINK,
@@ -35,6 +36,8 @@ from kvi_core.disclosure.suppression import (
 )
 from kvi_core.specs import AGE_GROUPS, ALL_AGES, CATEGORIES, KATEGORIER, TOTAL
 from kvi_core.timeseries import region_map
+
+SHOWN, HIDDEN, UNPUBLISHED = 0, 1, 2  # what an attacker knows of an inner row (``_sum_leaves_room``)
 
 PERIOD_COLUMNS = [
     "periode",
@@ -120,13 +123,21 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
             annual_hidden[(y, r, a, k)] = bool(h)
             annual_index[(y, r, a, k)] = len(row_sets) - 1
     n_annual = len(row_sets)
+    row_state = np.full(n_rows, UNPUBLISHED, dtype=np.int8)  # what an attacker knows of each inner row
+    for rows, h in zip(row_sets, fixed_hidden_cell):
+        if len(rows) == 1:
+            row_state[rows[0]] = HIDDEN if h else SHOWN
 
     # period cells --------------------------------------------------------------------------------
     period_rows = []  # (periode, aar, niva, region, region_navn, age, kat, antall or None, in_model index)
     period_parts: dict[int, list[int]] = {}  # in-model index -> its annual cells
+    known_first: dict[tuple[str, str], np.ndarray] = {}  # (periode, region) -> rows of its shown alle × innfridd
+    same_zone: list[tuple[tuple[int, str], tuple[int, str]]] = []  # a kommune's fylke, year by year
     for p in periods:
         regs = _period_regions(p, regioner)
         for rec in regs.itertuples(index=False):
+            if rec.niva == "kommune" and not rec.brudd:
+                same_zone += [((y, getattr(rec, f"kilde_{y}")), (p[-1], rec.region)) for y in p]
             for a in AGE_GROUPS:
                 for k in KATEGORIER:
                     if rec.brudd:
@@ -139,11 +150,34 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
                     value = int(truth_all[rows].sum())
                     n_hidden = sum(annual_hidden[(y, getattr(rec, f"kilde_{y}"), a, k)] for y in p)
                     idx = -1
+                    if a == ALL_AGES and k == CATEGORIES[0] and not n_hidden:
+                        known_first[(label(p), rec.region)] = rows
                     if n_hidden:  # a sum of shown annual cells is shown: it adds nothing
                         # pooled only for the headline, and never with one hidden year (the period
-                        # minus the two shown years is that year): these are hidden from the start
+                        # minus the two shown years is that year), nor when the sum alone would
+                        # narrow a hidden year below the rule: these are hidden from the start
                         pooled = a == ALL_AGES and k in (CATEGORIES[0], TOTAL) and n_hidden > 1
+
+                        def room(cell_rows, cats, rec=rec, p=p):
+                            inside = [
+                                annual_index[(y, getattr(rec, f"kilde_{y}"), a2, k2)]
+                                for y in p
+                                for a2 in AGE_GROUPS
+                                for k2 in cats
+                                if annual_hidden.get((y, getattr(rec, f"kilde_{y}"), a2, k2))
+                            ]
+                            cells = [(row_sets[i], int(truth_all[row_sets[i]].sum())) for i in inside]
+                            return _sum_leaves_room(cell_rows, truth_all, row_state, cells, threshold, rule)
+
+                        if pooled:
+                            pooled = room(rows, KATEGORIER if k == TOTAL else (k,))
+                        if pooled and k == TOTAL and (label(p), rec.region) in known_first:
+                            # with the first category's period known, the others' sum is known too
+                            other = np.setdiff1d(rows, known_first[(label(p), rec.region)])
+                            pooled = room(other, CATEGORIES[1:])
                         hide = not pooled and not 1 <= value < threshold
+                        if a == ALL_AGES and k == CATEGORIES[0] and pooled:
+                            known_first[(label(p), rec.region)] = rows
                         idx = len(row_sets)
                         period_parts[idx] = [annual_index[(y, getattr(rec, f"kilde_{y}"), a, k)] for y in p]
                         row_sets.append(rows)
@@ -166,6 +200,13 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
     rank = _preference(cells_all.assign(region=cells_all["tabell"] + ":" + cells_all["region"]), table, col_value)
     annual_cols = set(table.cell_col[:n_annual].tolist())
     parts = _period_parts(table.cell_col, period_parts, annual_cols)
+    zone = _row_zones({y: (layouts[y], base[y], years[y].members) for y in used}, same_zone, n_rows)
+
+    def screen(published, targets, need, stats, evidence) -> set[int]:
+        done = settled_year_by_year(table.cols, published, truth_all, parts, targets, need, stats, evidence)
+        rest = [c for c in targets if c not in done]
+        return done | settled_zone_by_zone(table.cols, published, truth_all, zone, rest, need, stats, evidence)
+
     plan = SuppressionPlan(
         table,
         col_value,
@@ -177,9 +218,7 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
         fixed_hidden,
         eliminate=False,
         exact=False,
-        screen=lambda published, targets, need, stats, evidence: settled_year_by_year(
-            table.cols, published, truth_all, parts, targets, need, stats, evidence
-        ),
+        screen=screen,
     )
     hidden, _ = plan.run()
 
@@ -206,6 +245,67 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
     add_explanation(res, plan, cell_col, label=first.get)
     res.attrs["prikking"] = plan.report()
     return res
+
+
+def _sum_leaves_room(
+    rows: np.ndarray, truth: np.ndarray, row_state: np.ndarray, inside: list[tuple[np.ndarray, int]], threshold, rule
+) -> bool:
+    """Can the sum over ``rows`` (a pooled period cell) be published without narrowing a hidden
+    annual cell inside it below the rule, by that sum alone? Integer reasoning before any LP: the
+    hidden inner rows (``row_state`` HIDDEN, each ≥ 1) add up to the sum minus the shown rows, so
+    a hidden cell C of ``inside`` ((rows, true value) each) with shown rows adding up to K_C and
+    m_C of the m hidden rows lies in [max(1, K_C + m_C), K_C + S − (m − m_C)]. A primary cell x (1 .. threshold−1) under rule ``intervall``
+    needs up ≥ x + 2 and three whole numbers (the LP margin of ``intervals._Block``), any other
+    two. A sum that fails here would fail the linked audit anyway."""
+    state = row_state[rows]
+    m = int(np.count_nonzero(state == HIDDEN))
+    rest = int(truth[rows].sum() - truth[rows[state == SHOWN]].sum())
+    for c_rows, x in inside:
+        c_state = row_state[c_rows]
+        m_c, known = int(np.count_nonzero(c_state == HIDDEN)), int(truth[c_rows[c_state == SHOWN]].sum())
+        up, lo = known + rest - (m - m_c), max(1, known + m_c)
+        if rule == INTERVALL and 1 <= x < threshold:
+            if up < x + 2 or up - lo < 3:
+                return False
+        elif up - lo < 1:
+            return False
+    return True
+
+
+def _row_zones(years: dict[int, tuple[Layout, int, pd.DataFrame]], same: list, n_rows: int) -> np.ndarray:
+    """A zone number for every inner row of the linked system (``settled_zone_by_zone``): the
+    fylke of its unit that year, where a kommune's fylke in one year and its fylke in a later year
+    (``same``: pairs of (year, kommune)) are one zone, so a fylke and what it became stay
+    together. -1 for a unit without a fylke."""
+    fylke_of: dict[tuple[int, str], str] = {}  # (year, unit or kommune) -> fylke
+    for y, (_, _, m) in years.items():
+        f = dict(zip(m.loc[m["niva"] == "fylke", "unit"].astype(str), m.loc[m["niva"] == "fylke", "region"]))
+        fylke_of.update({(y, u): r for u, r in f.items()})
+        k = m[m["niva"] == "kommune"]
+        for kommune, unit in zip(k["region"], k["unit"].astype(str)):
+            if unit in f:
+                fylke_of.setdefault((y, kommune), f[unit])
+    parent: dict[tuple[int, str], tuple[int, str]] = {}
+
+    def find(x):
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a, b in same:
+        fa, fb = fylke_of.get(a), fylke_of.get(b)
+        if fa is not None and fb is not None:
+            ra, rb = find((a[0], fa)), find((b[0], fb))
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    zone = np.full(n_rows, -1, dtype=np.int64)
+    number: dict[tuple[int, str], int] = {}
+    for y, (layout, start, _) in sorted(years.items()):
+        for i, u in enumerate(layout.units):
+            f = fylke_of.get((y, u))
+            if f is not None:
+                zone[start + i * PER_UNIT : start + (i + 1) * PER_UNIT] = number.setdefault(find((y, f)), len(number))
+    return zone
 
 
 def _period_parts(cell_col: np.ndarray, period_parts: dict[int, list[int]], annual_cols: set[int]) -> dict:

@@ -79,3 +79,85 @@ def settled_year_by_year(
 
 
 __all__ = ["settled_year_by_year"]
+
+
+def settled_zone_by_zone(
+    cols: list[tuple[int, ...]],
+    published: np.ndarray,
+    truth: np.ndarray,
+    zone: np.ndarray,
+    targets: Iterable[int],
+    need: Requirement | None = None,
+    stats: AuditStats | None = None,
+    evidence: dict[int, tuple[int, int]] | None = None,
+) -> set[int]:
+    """The hidden columns of ``targets`` that meet ``need`` in the linked system while only the inner
+    rows of their own zone move (``zone[r]``: a zone number per inner row, e.g. a fylke over all
+    years; -1: never moves). Every other row stays at its true value, so each table the restricted
+    audit sees is one the attacker cannot rule out: its intervals are evidence. A target whose rows
+    lie in more than one zone is left undecided. One small audit per zone instead of one LP over
+    the whole country."""
+    n_rows = len(truth)
+    mat = _matrix(cols, n_rows)
+    value = mat @ truth.astype(float)
+    owner = np.repeat(np.arange(len(cols)), np.diff(mat.indptr))
+    z_entry = zone[mat.indices]
+    lo_zone = np.full(len(cols), np.iinfo(np.int64).max)
+    hi_zone = np.full(len(cols), np.iinfo(np.int64).min)
+    np.minimum.at(lo_zone, owner, z_entry)
+    np.maximum.at(hi_zone, owner, z_entry)
+    touching: dict[int, list[int]] = {}  # zone -> the columns with a row in it
+    single_zone = np.flatnonzero(lo_zone == hi_zone)
+    for zn, c in zip(lo_zone[single_zone].tolist(), single_zone.tolist()):
+        touching.setdefault(zn, []).append(c)
+    for c in np.flatnonzero(lo_zone < hi_zone).tolist():
+        for zn in set(zone[list(cols[c])].tolist()):
+            touching.setdefault(zn, []).append(c)
+    by_zone: dict[int, list[int]] = {}
+    for c in sorted(set(targets)):
+        if lo_zone[c] == hi_zone[c] and lo_zone[c] >= 0 and not published[c]:
+            by_zone.setdefault(int(lo_zone[c]), []).append(c)
+    singleton = {rows[0]: c for c, rows in enumerate(cols) if len(rows) == 1}
+    settled: set[int] = set()
+    seen: dict[int, tuple[int, int]] = {}
+    for zn, wanted in sorted(by_zone.items()):
+        cols_z: list[tuple[int, ...]] = [()] * len(cols)
+        pub = published.copy()
+        outside: set[int] = set()
+        for c in sorted(touching[zn]):
+            cols_z[c] = cols[c]
+            if lo_zone[c] != hi_zone[c]:
+                outside.update(r for r in cols[c] if zone[r] != zn)
+        extra: list[tuple[int, ...]] = []
+        for r in sorted(outside):  # a row outside the zone is known: its own column shows its true value
+            c = singleton.get(r)
+            if c is None:
+                extra.append((r,))
+            else:
+                cols_z[c] = (r,)
+                pub[c] = True
+        short = pinned_cells(
+            cols_z + extra,
+            np.concatenate([pub, np.ones(len(extra), dtype=bool)]),
+            np.concatenate([value, truth[[r for (r,) in extra]].astype(float)]),
+            wanted,
+            n_rows,
+            truth=truth,
+            stats=stats,
+            need=need,
+            evidence=seen,
+            exact=False,
+        )
+        settled |= set(wanted) - {p.col for p in short}
+    if evidence is not None:
+        evidence.update({c: seen[c] for c in settled if c in seen})
+    return settled
+
+
+def _matrix(cols: list[tuple[int, ...]], n_rows: int):
+    """The columns as a sparse 0/1 matrix (one row per column)."""
+    from scipy import sparse
+
+    ptr = np.cumsum([0] + [len(r) for r in cols])
+    idx = np.fromiter((r for rows in cols for r in rows), dtype=np.int64, count=int(ptr[-1]))
+    return sparse.csr_matrix((np.ones(len(idx)), idx, ptr), shape=(len(cols), n_rows))
