@@ -10,10 +10,13 @@ Suppression: the annual patterns are given (computed first, unchanged). All year
 are one linear model: inner rows of every year, annual cells as sums of one year's rows, period
 cells as sums over three years. Annual cells keep their pattern (fixed); only period cells are
 chosen. Where two or three years are hidden, only the headline (alle × innfridd and nevner) is
-pooled; the other such period cells, and those with one hidden year, are hidden from the start.
-Then interval rounds (no elimination, no exact step: both cost minutes at national size) hide
-period cells of the audit's certificates until every hidden cell of every table meets the rule in
-the linked system (overlapping periods included: 2021-2023 minus 2020-2022 is 2023 minus 2020).
+pooled, and only when its sum alone leaves the hidden annual cells inside it room for the rule
+(``_sum_leaves_room``); the other such period cells, and those with one hidden year, are hidden
+from the start. Then interval rounds (no elimination, no exact step: both cost minutes at national
+size) hide period cells of the audit's certificates until every hidden cell of every table meets
+the rule in the linked system (overlapping periods included: 2021-2023 minus 2020-2022 is 2023
+minus 2020). Each round's audit settles what it can year by year, then fylke by fylke
+(``disclosure/screening.py``), and runs the LP over all years only for the rest.
 """
 
 from __future__ import annotations

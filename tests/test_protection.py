@@ -400,3 +400,23 @@ def test_linked_audit_uses_the_true_inner_table_only_when_it_adds_up(monkeypatch
     assert run(inner) == plain and seen[-1] is not None
     wrong = {**inner, 2022: inner[2022].assign(antall=inner[2022]["antall"] + 1)}
     assert run(wrong) == plain and seen[-1] is None
+
+
+def test_a_pooled_sum_that_alone_narrows_a_hidden_year_is_not_published():
+    """Integer reasoning before the LP: two hidden years 2 and 3 (a pooled 5) leave the 3 in [1, 4],
+    short of up ≥ x + 2 with the LP margin; three hidden 2s (a pooled 6) leave each in [1, 4]; a
+    shown row inside the sum only shifts it; rule eksakt asks only for two whole numbers."""
+    from kvi_core.periods import HIDDEN, SHOWN, _sum_leaves_room
+
+    def check(values, states, rule="intervall"):
+        truth = np.array(values)
+        rows = np.arange(len(values))
+        state = np.array(states, dtype=np.int8)
+        inside = [(np.array([r]), v) for r, v, s in zip(rows, values, states) if s == HIDDEN]
+        return _sum_leaves_room(rows, truth, state, inside, 5, rule)
+
+    assert not check([2, 3], [HIDDEN, HIDDEN])
+    assert check([2, 2, 2], [HIDDEN, HIDDEN, HIDDEN])
+    assert not check([2, 3, 7], [HIDDEN, HIDDEN, SHOWN])
+    assert check([2, 3], [HIDDEN, HIDDEN], rule="eksakt")
+    assert not check([1, 1, 5], [HIDDEN, HIDDEN, SHOWN], rule="eksakt")
