@@ -257,9 +257,10 @@ def _sum_leaves_room(
     annual cell inside it below the rule, by that sum alone? Integer reasoning before any LP: the
     hidden inner rows (``row_state`` HIDDEN, each ≥ 1) add up to the sum minus the shown rows, so
     a hidden cell C of ``inside`` ((rows, true value) each) with shown rows adding up to K_C and
-    m_C of the m hidden rows lies in [max(1, K_C + m_C), K_C + S − (m − m_C)]. A primary cell x (1 .. threshold−1) under rule ``intervall``
-    needs up ≥ x + 2 and three whole numbers (the LP margin of ``intervals._Block``), any other
-    two. A sum that fails here would fail the linked audit anyway."""
+    m_C of the m hidden rows lies in [max(1, K_C + m_C), K_C + S − (m − m_C)]. A primary cell x
+    (1 .. threshold−1) under rule ``intervall`` needs up ≥ x + 2 and three whole numbers (the LP
+    margin of ``intervals._Block``), any other two. A sum that fails here would fail the linked
+    audit anyway."""
     state = row_state[rows]
     m = int(np.count_nonzero(state == HIDDEN))
     rest = int(truth[rows].sum() - truth[rows[state == SHOWN]].sum())
