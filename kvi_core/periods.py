@@ -368,12 +368,16 @@ def audit_linked(
             true.append(tv)
     n_annual = len(row_sets)
     period_parts: dict[int, list[int]] = {}
+    same_zone: list[tuple[tuple[int, str], tuple[int, str]]] = []
     for per in sorted(periods):
         first, last = (int(x) for x in per.split("-"))
         p = tuple(range(first, last + 1))
         if any(y not in layouts for y in p):
             raise ValueError(f"periode {per}: mangler årstabell for et av årene")
-        regs = _period_regions(p, regioner).set_index("region")
+        regs = _period_regions(p, regioner)
+        for rec in regs[(regs["niva"] == "kommune") & ~regs["brudd"]].itertuples(index=False):
+            same_zone += [((y, getattr(rec, f"kilde_{y}")), (last, rec.region)) for y in p]
+        regs = regs.set_index("region")
         c = periods[per]
         t = truth.get((per, 0)) if truth else None
         t = np.full(len(c), np.nan) if t is None else t
@@ -412,6 +416,10 @@ def audit_linked(
     if x_true is not None:  # most targets are settled one year at a time (screening.py)
         parts = _period_parts(table.cell_col, period_parts, set(table.cell_col[:n_annual].tolist()))
         settled = settled_year_by_year(table.cols, published, x_true, parts, targets, need)
+        targets = [c for c in targets if c not in settled]
+        members = {y: regioner[regioner["aar"] == y] for y in used}
+        zone = _row_zones({y: (layouts[y], base[y], members[y]) for y in used}, same_zone, offset)
+        settled = settled_zone_by_zone(table.cols, published, x_true, zone, targets, need)
         targets = [c for c in targets if c not in settled]
     pins = {
         q.col: q
