@@ -47,7 +47,7 @@ def settled_year_by_year(
     target, the whole-number interval [lo, up] its restricted tables show.
     """
     need = need if need is not None else Requirement()
-    value = np.array([float(truth[list(rows)].sum()) for rows in cols])
+    value = _matrix(cols, len(truth)) @ truth.astype(float)
     coupled = sorted({a for p, ps in parts.items() if published[p] for a in ps if not published[a]})
     restricted = published.copy()
     restricted[list(parts)] = False
