@@ -28,7 +28,7 @@ import pandas as pd
 
 from kvi_core.disclosure.intervals import INTERVALL
 from kvi_core.disclosure.model import PER_UNIT, Layout, LinearTable
-from kvi_core.disclosure.screening import settled_year_by_year, settled_zone_by_zone
+from kvi_core.disclosure.screening import settled_cheaply
 from kvi_core.disclosure.suppression import (
     INTERVAL,
     LINK,
@@ -206,9 +206,7 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
     zone = _row_zones({y: (layouts[y], base[y], years[y].members) for y in used}, same_zone, n_rows)
 
     def screen(published, targets, need, stats, evidence) -> set[int]:
-        done = settled_year_by_year(table.cols, published, truth_all, parts, targets, need, stats, evidence)
-        rest = [c for c in targets if c not in done]
-        return done | settled_zone_by_zone(table.cols, published, truth_all, zone, rest, need, stats, evidence)
+        return settled_cheaply(table.cols, published, truth_all, parts, zone, targets, need, stats, evidence)
 
     plan = SuppressionPlan(
         table,
@@ -415,11 +413,9 @@ def audit_linked(
             x_true = None  # not the table that was published: no evidence from it
     if x_true is not None:  # most targets are settled one year at a time (screening.py)
         parts = _period_parts(table.cell_col, period_parts, set(table.cell_col[:n_annual].tolist()))
-        settled = settled_year_by_year(table.cols, published, x_true, parts, targets, need)
-        targets = [c for c in targets if c not in settled]
         members = {y: regioner[regioner["aar"] == y] for y in used}
         zone = _row_zones({y: (layouts[y], base[y], members[y]) for y in used}, same_zone, offset)
-        settled = settled_zone_by_zone(table.cols, published, x_true, zone, targets, need)
+        settled = settled_cheaply(table.cols, published, x_true, parts, zone, targets, need)
         targets = [c for c in targets if c not in settled]
     pins = {
         q.col: q

@@ -78,7 +78,7 @@ def settled_year_by_year(
     return settled
 
 
-__all__ = ["settled_year_by_year"]
+__all__ = ["settled_cheaply", "settled_year_by_year", "settled_zone_by_zone"]
 
 
 def settled_zone_by_zone(
@@ -152,6 +152,13 @@ def settled_zone_by_zone(
     if evidence is not None:
         evidence.update({c: seen[c] for c in settled if c in seen})
     return settled
+
+
+def settled_cheaply(cols, published, truth, parts, zone, targets, need=None, stats=None, evidence=None) -> set[int]:
+    """Tier (a), then tier (b) on what it left (docs/METHOD.md point 6)."""
+    done = settled_year_by_year(cols, published, truth, parts, targets, need, stats, evidence)
+    rest = [c for c in targets if c not in done]
+    return done | settled_zone_by_zone(cols, published, truth, zone, rest, need, stats, evidence)
 
 
 def _matrix(cols: list[tuple[int, ...]], n_rows: int):
