@@ -7,7 +7,8 @@
 Prints (no assertions; the numbers depend on the machine):
   * the time to compute the tables (``kvi compute``), apart from the reports;
   * wall time of all reports with ``--jobs``, and reports per minute;
-  * the per-report cost split (execution, HTML, PDF) from the manifest;
+  * the per-report cost split (execution, pandoc for HTML and Typst, typst for the PDF) from the
+    manifest;
   * the cost of ONE papermill CLI run of an empty notebook in the same run (a new Python, papermill
     and kernel): a whole report, in a reused kernel, should cost less than that;
   * the time of a re-run where nothing changed (everything skipped).
@@ -64,7 +65,7 @@ def empty_papermill_cli(runs: int = 3) -> float:
 
 
 def split(manifest: dict, ids: set[str]) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"kjoring": [], "html": [], "pdf": [], "totalt": []}
+    out: dict[str, list[float]] = {"kjoring": [], "pandoc": [], "typst": [], "totalt": []}
     for jid, e in manifest["rapporter"].items():
         if jid in ids and e.get("status") == "ok":
             for k in out:
@@ -136,8 +137,8 @@ def main() -> int:
     s = split(manifest, kommune_ids)
     print("per kommunerapport (målt i hver jobb, med parallelle jobber på samme maskin):")
     print(f"  kjøring (papermill, gjenbrukt kjerne): {fmt(s['kjoring'])}")
-    print(f"  HTML (pandoc):                         {fmt(s['html'])}")
-    print(f"  PDF (pandoc -> Typst -> typst):        {fmt(s['pdf'])}")
+    print(f"  pandoc (HTML og Typst, én prosess):    {fmt(s['pandoc'])}")
+    print(f"  PDF (typst):                           {fmt(s['typst'])}")
     print(f"  i alt per rapport:                     {fmt(s['totalt'])}")
     nat = manifest["rapporter"].get(batch.NATIONAL, {}).get("sekunder", {})
     if nat:

@@ -388,8 +388,7 @@ def _notebook(tmp_path: Path) -> Path:
 @pytest.mark.skipif(render.engine() != "pandoc", reason="the pandoc + Typst path")
 def test_pandoc_path_reads_a_notebook_like_quarto(tmp_path):
     prep = render.prepare(_notebook(tmp_path), tmp_path / "w", {"title": "Prøve Unjárga"})
-    render.pandoc_html(prep, tmp_path / "a.html")
-    render.pandoc_typst(prep, tmp_path / "a.typ")
+    render.pandoc(prep, tmp_path / "a.html", tmp_path / "a.typ")
     html, typ = _text(tmp_path / "a.html"), _text(tmp_path / "a.typ")
     for doc in (html, typ):
         for hidden in (
@@ -413,6 +412,47 @@ def test_pandoc_path_reads_a_notebook_like_quarto(tmp_path):
     render.typst_pdf(tmp_path / "a.typ", tmp_path / "a.pdf")
     if HAS_PDFTOTEXT:
         assert "Prøve Unjárga" in _pdf_text(tmp_path / "a.pdf")
+
+
+@pytest.mark.skipif(render.engine() != "pandoc", reason="the pandoc + Typst path")
+def test_one_pandoc_serves_many_reports_and_outlives_a_failure(tmp_path):
+    server = render.PandocServer()
+    try:
+        prep = render.prepare(_notebook(tmp_path), tmp_path / "w", {"title": "Første"})
+        server.request(render._request(prep, tmp_path / "a.html", tmp_path / "a.typ"))
+        first = server.proc.pid
+        broken = render._request(prep, tmp_path / "b.html", tmp_path / "b.typ")
+        broken["notebook"] = str(tmp_path / "finnes-ikke.ipynb")
+        with pytest.raises(render.RenderError, match="finnes-ikke"):
+            server.request(broken)
+        assert not (tmp_path / "b.html").exists() and server.proc.pid == first  # the same pandoc goes on
+        server.proc.kill()  # pandoc gone between two reports: a new one takes the next
+        server.proc.wait()
+        server.request(render._request(prep, tmp_path / "c.html", tmp_path / "c.typ"))
+        assert server.proc.pid != first
+        assert (tmp_path / "c.typ").read_bytes() == (tmp_path / "a.typ").read_bytes()
+        assert "Første" in _text(tmp_path / "c.html")
+    finally:
+        server.stop()
+    assert server.proc is None
+
+
+def test_embedded_html_needs_no_other_file(tmp_path):
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f" / "a b.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8")
+    (tmp_path / "s.css").write_text("p { color: #111; }\n", encoding="utf-8")
+    html = (
+        '<head><link rel="stylesheet" href="s.css" /></head>'
+        '<body><img src="f/a%20b.svg" alt="Andel 12 %" /></body>'
+    )
+    out = render.embed_resources(html, tmp_path)
+    assert '<style type="text/css">\np { color: #111; }\n</style>' in out
+    assert re.search(r'<img role="img" aria-label="Andel 12 %" src="data:image/svg\+xml;base64,[^"]+" alt="Andel 12 %" />', out)
+    for outside in ('<img src="https://cdn.example/x.png" alt="x" />', '<script src="app.js"></script>'):
+        with pytest.raises(render.RenderError):
+            render.embed_resources(outside, tmp_path)
+    with pytest.raises(render.RenderError, match="finner ikke"):
+        render.embed_resources('<img src="mangler.svg" alt="x" />', tmp_path)
 
 
 def test_render_options_come_from_quarto_yml():

@@ -5,10 +5,12 @@ Two engines, one set of options (``kvi_core/reporting/_quarto.yml``):
 * **Quarto**, when ``quarto`` is on PATH (or ``KVI_RENDERER=quarto``): the options file and the
   files it names are copied into the job's own folder, and ``quarto render`` runs there.
 * **pandoc + Typst** otherwise (or ``KVI_RENDERER=pandoc``): the engines Quarto drives, called
-  directly: pandoc from the ``pypandoc-binary`` wheel (ipynb -> HTML, ipynb -> Typst) with
+  directly: pandoc from the ``pypandoc-binary`` wheel (ipynb -> HTML and ipynb -> Typst, in one
+  long-lived ``pandoc lua assets/render_server.lua`` per process, one request per report) with
   ``assets/kvi.lua`` (which gives pandoc Quarto's reading of a notebook: hidden code, Markdown
   outputs, alt text), and the ``typst`` wheel (Typst -> PDF, tagged). The options of
-  ``_quarto.yml`` become pandoc flags and metadata.
+  ``_quarto.yml`` become the server's options and metadata; ``embed_resources`` does what pandoc's
+  ``--embed-resources`` would.
 
 Every job renders in a folder of its own (``workdir``); nothing is shared between parallel jobs.
 """
@@ -37,6 +39,7 @@ from kvi_core.resources import quarto_config
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 LUA_FILTER = ASSETS / "kvi.lua"
+RENDER_SERVER = ASSETS / "render_server.lua"
 # Flags of pandoc that Quarto's format options map to (everything else is metadata/template variables).
 _HTML_FLAGS = {"embed-resources", "toc", "toc-depth", "css", "self-contained", "standalone"}
 _TYPST_FLAGS = {"toc", "toc-depth", "include-in-header", "keep-typ", "shift-heading-level-by", "pdf-standard"}
@@ -212,32 +215,145 @@ def _run(cmd: list[str], cwd: Path, what: str, env: dict | None = None) -> None:
         raise RenderError(f"{what} feilet ({r.returncode}): {r.stderr.strip()[-2000:]}")
 
 
-def _pandoc_command(prep: Prepared, fmt: str, to: str, out: Path) -> tuple[list[str], dict, dict]:
-    """The pandoc call both formats share (notebook in, Lua filter, metadata file), the format's
-    options from _quarto.yml, and the metadata written for it."""
-    meta = _metadata(fmt, prep.front_matter)
-    meta_file = prep.notebook.parent / f"meta-{fmt}.yaml"
-    meta_file.write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
-    cmd = [
-        pandoc_path(),
-        prep.notebook.name,
-        "-f",
-        "ipynb",
-        "-t",
-        to,
-        "--standalone",
-        "--wrap=none",
-        f"--lua-filter={LUA_FILTER}",
-        f"--metadata-file={meta_file.name}",
-        "-o",
-        str(out),
-    ]
-    return cmd, _format_options(fmt), meta
+def _request(prep: Prepared, html_out: Path, typ_out: Path) -> dict:
+    """The render server's request for one notebook: the pandoc options of both formats from
+    _quarto.yml (what the command line would be given as flags), the metadata written for each."""
+    work = prep.notebook.parent
+    formats = []
+    for fmt, to, out in (("html", "html5", html_out), ("typst", "typst", typ_out)):
+        meta = _metadata(fmt, prep.front_matter)
+        meta_file = work / f"meta-{fmt}.yaml"
+        meta_file.write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+        o = _format_options(fmt)
+        f = {"to": to, "out": str(out.resolve()), "meta": str(meta_file.resolve()), "toc": bool(o.get("toc"))}
+        if o.get("toc"):
+            f["toc_depth"] = int(o.get("toc-depth", 3))
+        if fmt == "html":
+            f["css"] = [_config_file(c) for c in _as_list(o.get("css"))]
+        else:
+            # the document's language also for what the header sets up before the template does (page footer)
+            lang = work / "sprak.typ"
+            lang.write_text(
+                f'#set text(lang: "{meta.get("lang", "nb")}", region: "{meta.get("region", "NO")}")\n',
+                encoding="utf-8",
+            )
+            f["header"] = [str(lang.resolve())] + [_config_file(c) for c in _as_list(o.get("include-in-header"))]
+            f["shift"] = int(o.get("shift-heading-level-by") or 0)
+        formats.append(f)
+    return {"notebook": str(prep.notebook.resolve()), "formats": formats}
+
+
+class PandocServer:
+    """One long-lived ``pandoc lua assets/render_server.lua`` for this process (a report worker renders
+    hundreds of reports): a notebook is read once and written as HTML and as Typst, without the start
+    of a new pandoc for each. It ends when this process does (its stdin closes)."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+        self.log = None
+
+    def _start(self) -> subprocess.Popen:
+        import tempfile
+
+        self.log = tempfile.TemporaryFile()  # pandoc's own messages; read only when it fails
+        self.proc = subprocess.Popen(
+            [pandoc_path(), "lua", str(RENDER_SERVER), str(LUA_FILTER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            encoding="utf-8",
+        )
+        return self.proc
+
+    def _stderr_tail(self) -> str:
+        if self.log is None:
+            return ""
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace").strip()[-2000:]
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.stdin.close()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def request(self, req: dict) -> None:
+        proc = self.proc if self.proc is not None and self.proc.poll() is None else self._start()
+        try:
+            proc.stdin.write(json.dumps(req, ensure_ascii=False) + "\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+        except (BrokenPipeError, OSError):
+            line = ""
+        if not line:  # pandoc is gone: say why, and start a new one for the next report
+            proc.kill()
+            proc.wait()
+            self.proc = None
+            raise RenderError(f"pandoc stoppet ({proc.returncode}): {self._stderr_tail()}")
+        reply = json.loads(line)
+        if not reply.get("ok"):
+            raise RenderError(f"pandoc feilet: {reply.get('error', '')[-2000:]}")
+
+
+@functools.cache
+def pandoc_server() -> PandocServer:
+    import atexit
+
+    server = PandocServer()
+    atexit.register(server.stop)
+    return server
 
 
 _TABLE_PART = re.compile(r"<(thead|tbody)>(.*?)</\1>", re.S)
 _HIDDEN_CELL = re.compile(r"(<td[^>]*>)\s*:\s*(</td>)")
 _HIDDEN_ABBR = '<abbr title="skjult">:</abbr>'
+_STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)" />')
+_IMG_SRC = re.compile(r'<img src="([^"]+)"([^>]*?) ?/?>')
+_ALT = re.compile(r'\balt="([^"]*)"')
+_LOCAL_SRC = re.compile(r'\ssrc="(?!data:)([^"]*)"')
+
+
+def embed_resources(html: str, base: Path) -> str:
+    """What pandoc's ``--embed-resources`` does for kvi's HTML: each stylesheet link becomes a
+    ``<style>``, each image a ``data:`` URI (an SVG with ``role="img"`` and its alt text as
+    ``aria-label``, as pandoc writes it). Anything else that would load a file or the network when the
+    report is opened is refused: the report must be self-contained."""
+    import mimetypes
+    from urllib.parse import unquote
+
+    def read(ref: str) -> bytes:
+        if re.match(r"^[a-z][a-z0-9+.-]*:", ref, re.I):
+            raise RenderError(f"HTML-rapporten viser til {ref}; den skal ikke hente noe utenfra")
+        path = Path(unquote(ref))
+        path = path if path.is_absolute() else base / path
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise RenderError(f"finner ikke {ref} for HTML-rapporten: {exc.strerror}") from None
+
+    def style(m: re.Match) -> str:
+        return '<style type="text/css">\n' + read(m.group(1)).decode("utf-8") + "</style>"
+
+    def image(m: re.Match) -> str:
+        src, rest = m.group(1), m.group(2)
+        if src.startswith("data:"):
+            return m.group(0)
+        mime = mimetypes.guess_type(src)[0] or "application/octet-stream"
+        uri = f"data:{mime};base64,{base64.b64encode(read(src)).decode('ascii')}"
+        alt = _ALT.search(rest)
+        aria = f'role="img" aria-label="{alt.group(1)}" ' if mime == "image/svg+xml" and alt else ""
+        return f'<img {aria}src="{uri}"{rest} />'
+
+    html = _IMG_SRC.sub(image, _STYLESHEET.sub(style, html))
+    left = _LOCAL_SRC.search(html)
+    if left:
+        raise RenderError(f"HTML-rapporten er ikke selvstendig: kan ikke bygge inn {left.group(1)}")
+    return html
 
 
 def finish_html(html: str) -> str:
@@ -266,35 +382,15 @@ def finish_html(html: str) -> str:
     return html
 
 
-def pandoc_html(prep: Prepared, out: Path) -> None:
-    cmd, o, _ = _pandoc_command(prep, "html", "html5", out)
-    work = prep.notebook.parent
-    cmd.append("--resource-path=.")
+def pandoc(prep: Prepared, html_out: Path, typ_out: Path) -> None:
+    """The notebook to self-contained HTML and to Typst markup, in one request to this process's
+    pandoc (the options of both formats from _quarto.yml)."""
+    pandoc_server().request(_request(prep, html_out, typ_out))
+    html = html_out.read_text(encoding="utf-8")
+    o = _format_options("html")
     if o.get("embed-resources", o.get("self-contained", True)):
-        cmd.append("--embed-resources")
-    if o.get("toc"):
-        cmd += ["--toc", f"--toc-depth={int(o.get('toc-depth', 3))}"]
-    cmd += [f"--css={_config_file(c)}" for c in _as_list(o.get("css"))]
-    _run(cmd, work, "pandoc (HTML)")
-    out.write_text(finish_html(out.read_text(encoding="utf-8")), encoding="utf-8")
-
-
-def pandoc_typst(prep: Prepared, out_typ: Path) -> None:
-    cmd, o, meta = _pandoc_command(prep, "typst", "typst", out_typ)
-    work = prep.notebook.parent
-    cmd.append("--extract-media=media")
-    if o.get("toc"):
-        cmd += ["--toc", f"--toc-depth={int(o.get('toc-depth', 3))}"]
-    # the document's language also for what the header sets up before the template does (page footer)
-    lang = work / "sprak.typ"
-    lang.write_text(
-        f'#set text(lang: "{meta.get("lang", "nb")}", region: "{meta.get("region", "NO")}")\n', encoding="utf-8"
-    )
-    cmd.append(f"--include-in-header={lang.name}")
-    cmd += [f"--include-in-header={_config_file(c)}" for c in _as_list(o.get("include-in-header"))]
-    if o.get("shift-heading-level-by"):
-        cmd.append(f"--shift-heading-level-by={int(o['shift-heading-level-by'])}")
-    _run(cmd, work, "pandoc (Typst)")
+        html = embed_resources(html, prep.notebook.parent)
+    html_out.write_text(finish_html(html), encoding="utf-8")
 
 
 def typst_pdf(typ: Path, out: Path) -> None:
@@ -367,11 +463,10 @@ def render(prep: Prepared, html_out: Path, pdf_out: Path) -> dict[str, float]:
         times["pdf"] = time.perf_counter() - t
         return times
     t = time.perf_counter()
-    pandoc_html(prep, html_out)
-    times["html"] = time.perf_counter() - t
-    t = time.perf_counter()
     typ = prep.notebook.with_suffix(".typ")
-    pandoc_typst(prep, typ)
+    pandoc(prep, html_out, typ)
+    times["pandoc"] = time.perf_counter() - t
+    t = time.perf_counter()
     typst_pdf(typ, pdf_out)
-    times["pdf"] = time.perf_counter() - t
+    times["typst"] = time.perf_counter() - t
     return times
