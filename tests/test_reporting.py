@@ -441,13 +441,12 @@ def test_embedded_html_needs_no_other_file(tmp_path):
     (tmp_path / "f").mkdir()
     (tmp_path / "f" / "a b.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8")
     (tmp_path / "s.css").write_text("p { color: #111; }\n", encoding="utf-8")
-    html = (
-        '<head><link rel="stylesheet" href="s.css" /></head>'
-        '<body><img src="f/a%20b.svg" alt="Andel 12 %" /></body>'
-    )
+    html = '<head><link rel="stylesheet" href="s.css" /></head><body><img src="f/a%20b.svg" alt="Andel 12 %" /></body>'
     out = render.embed_resources(html, tmp_path)
     assert '<style type="text/css">\np { color: #111; }\n</style>' in out
-    assert re.search(r'<img role="img" aria-label="Andel 12 %" src="data:image/svg\+xml;base64,[^"]+" alt="Andel 12 %" />', out)
+    assert re.search(
+        r'<img role="img" aria-label="Andel 12 %" src="data:image/svg\+xml;base64,[^"]+" alt="Andel 12 %" />', out
+    )
     for outside in ('<img src="https://cdn.example/x.png" alt="x" />', '<script src="app.js"></script>'):
         with pytest.raises(render.RenderError):
             render.embed_resources(outside, tmp_path)
