@@ -19,6 +19,7 @@ from conftest import HAND_ROWS, write_extract
 from kvi_core import publish
 from kvi_core.errors import Interrupted
 from kvi_core.reporting import batch
+from kvi_core.reporting import manifest as manifest_mod
 from kvi_core.runlock import LockedError
 
 KOMMUNER = ["0301", "1101", "1103", "4601", "5001"]
@@ -243,3 +244,23 @@ def test_a_worker_that_dies_fails_only_what_it_held_and_the_run_ends(extract, tm
     failed = {k: v for k, v in reports.items() if v["status"] != "ok"}
     assert len(failed) == len(KOMMUNER) + 1 - 2
     assert all("stoppet uventet" in v["feil"] for v in failed.values()), failed
+
+
+def test_manifest_written_from_cached_entries_is_what_json_writes(tmp_path):
+    path = tmp_path / "manifest.json"
+    record = manifest_mod.Manifest(path, {"aar": 2024, "inndata": {"fil": "x.csv"}}, {}, first=batch.NATIONAL)
+    empty = record.as_dict()
+    assert record.dumps(empty) == json.dumps(empty, ensure_ascii=False, indent=2) + "\n"
+    entries = [
+        ("0301", {"navn": "Oslo", "status": "ok", "filer": {}, "sekunder": {"totalt": 1.5}}),
+        (batch.NATIONAL, {"navn": "Hele landet", "status": "ok", "parametere": {"aar": 2024}}),
+        ("5001", {"navn": 'Trondheim – Tråante "sitat"\nlinje', "status": "feilet", "feil": "x", "filer": {}}),
+        ("0301", {"navn": "Oslo", "status": "ok", "filer": {"html": {"fil": "a.html", "bytes": 3}}}),  # again
+    ]
+    for jid, entry in entries:
+        record.record(jid, entry)
+        written = path.read_text(encoding="utf-8")
+        assert written == json.dumps(json.loads(written), ensure_ascii=False, indent=2) + "\n"
+        assert json.loads(written)["rapporter"][jid] == entry
+    assert list(json.loads(path.read_text(encoding="utf-8"))["rapporter"]) == [batch.NATIONAL, "0301", "5001"]
+    assert json.loads(path.read_text(encoding="utf-8"))["rapporter"]["0301"]["filer"]["html"]["bytes"] == 3
