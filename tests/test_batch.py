@@ -169,7 +169,7 @@ def test_bait_in_the_tables_folder_is_replaced(fake, extract, tmp_path):
     assert not list(out.glob(".tabeller-*"))
 
 
-def test_stable_notebook_drops_timings_temp_paths_and_random_ids():
+def test_stable_notebook_drops_timings_temp_paths_random_ids_and_kernel_history():
     import nbformat
 
     from kvi_core.reporting.execute import INJECTED_ID, stable_notebook
@@ -188,7 +188,11 @@ def test_stable_notebook_drops_timings_temp_paths_and_random_ids():
     a.metadata["execution"] = {"iopub.execute_input": "t"}
     b = nbformat.v4.new_code_cell("kommunenr = '0301'")
     b.metadata["tags"] = ["injected-parameters"]
-    nb.cells = [a, b]
+    c = nbformat.v4.new_code_cell("kommunenr")  # run as the 117th cell of a reused kernel
+    c.execution_count = 117
+    c.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "'0301'"}, execution_count=117)]
+    a.execution_count, b.execution_count = 115, 116
+    nb.cells = [a, nbformat.v4.new_markdown_cell("tekst"), b, c]
     out = stable_notebook(nb, "k.ipynb", "notebooker/k.ipynb")
     assert out.metadata["papermill"] == {
         "input_path": "k.ipynb",
@@ -196,7 +200,9 @@ def test_stable_notebook_drops_timings_temp_paths_and_random_ids():
         "parameters": {"kommunenr": "0301"},
     }
     assert out.cells[0].metadata == {"papermill": {"status": "completed"}}
-    assert out.cells[1]["id"] == INJECTED_ID
+    assert out.cells[2]["id"] == INJECTED_ID
+    assert [x.get("execution_count") for x in out.cells] == [1, None, 2, 3]  # as in a fresh kernel
+    assert out.cells[3].outputs[0]["execution_count"] == 3
     assert "123" not in nbformat.writes(out) and "t0" not in nbformat.writes(out)
 
 

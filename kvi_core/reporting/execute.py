@@ -192,7 +192,7 @@ class Kernel:
         try:
             nb = papermill.execute_notebook(
                 str(notebook),
-                str(output),
+                None,  # written once below, in its stable form
                 parameters=parameters,
                 engine_name=ENGINE_NAME,
                 km=self.km,
@@ -225,7 +225,7 @@ INJECTED_ID = "parametere-injisert"
 
 def stable_notebook(nb, source_name: str, published_as: str):
     """The executed notebook without what changes from run to run: papermill's timings and the
-    kernel's execution timestamps go, the paths become the source's name and the published
+    kernel's execution timestamps go, execution counts start at 1, the paths become the source's name and the published
     path (not the job's temporary folder), and the parameters cell papermill injects (with a
     random id) gets a fixed id. Two runs on the same input then write the same bytes."""
     meta = nb.metadata.get("papermill")
@@ -235,8 +235,16 @@ def stable_notebook(nb, source_name: str, published_as: str):
         meta["input_path"] = source_name
         meta["output_path"] = published_as
     seen: set[str] = set()
+    count = 0
     for i, cell in enumerate(nb.cells):
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code" and cell.get("execution_count") is not None:
+            # a reused kernel counts on from the reports it ran before: number as a fresh kernel would
+            count += 1
+            cell["execution_count"] = count
+            for out in cell.get("outputs", []):
+                if "execution_count" in out:
+                    out["execution_count"] = count
         pm = cell.metadata.get("papermill")
         if pm is not None:
             for k in _VOLATILE:
