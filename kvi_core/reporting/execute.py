@@ -5,9 +5,10 @@ the content itself about 0.3 s. So each worker starts one kernel and hands it to
 every report (papermill passes ``km`` on to nbclient, which then neither starts nor stops it).
 State can carry over between reports in that kernel, so the notebooks set every name they use
 from their parameters, and the worker restarts the kernel after a failure and every
-``restart_every`` reports (500: a national batch with two workers runs in two kernels). Kernel starts of parallel workers can race for the same TCP ports
-(ZMQ "address already in use"): on POSIX the kernel talks over IPC sockets in the worker's own
-folder instead, and a failed start is retried in any case.
+``restart_every`` reports (500: a national batch with two workers runs in two kernels). Kernel
+starts of parallel workers can race for the same TCP ports (ZMQ "address already in use"): on
+POSIX the kernel talks over IPC sockets in the worker's own folder instead, and a failed start is
+retried in any case.
 """
 
 from __future__ import annotations
