@@ -502,7 +502,7 @@ class KommuneRapport:
         return "\n\n".join([pagebreak(), texts.appendix_heading(), details(texts.APPENDIX_SUMMARY, body)])
 
     def metode(self) -> str:
-        return texts.method_section(self.meta, self.aar, esc, three_year=self.three is not None)
+        return texts.method_section(self.meta, self.aar, esc, three_year=self.three is not None, appendix=True)
 
     # --- for the notebook --------------------------------------------------------------------
     def vis_forside(self, vis_tittel: bool = True) -> None:

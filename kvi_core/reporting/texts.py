@@ -170,8 +170,9 @@ THREE_YEAR_METHOD = (
 )
 
 
-def method_heading() -> str:
-    return "## Om tallene"
+def method_heading(appendix: bool = False) -> str:
+    """«Om tallene»; in the kommune report the second appendix (after the four pages of the main body)."""
+    return "## Vedlegg 2: Om tallene" if appendix else "## Om tallene"
 
 
 def funnel_method_heading() -> str:
@@ -371,11 +372,13 @@ def all_maltall_empty(kort_tittel: str, navn: str, aar: int, nobody: bool) -> st
 
 
 def appendix_heading() -> str:
-    return "## Vedlegg: alle måltall"
+    return "## Vedlegg 3: Alle måltall"
 
 
 APPENDIX_SUMMARY = "Vis alle 16 måltall for hver indikator"
-INDICATORS_ABOUT_HEADING = "## Om indikatorene"
+# The kommune report's main body ends where its appendices begin: about the indicators, about the
+# numbers, and all 16 måltall.
+INDICATORS_ABOUT_HEADING = "## Vedlegg 1: Om indikatorene"
 CODES_NOT_CONFIRMED = (
     "*Merk: kodene for denne indikatoren er ikke endelig bekreftet mot gjeldende kodeverk, og tallene er foreløpige.*"
 )
@@ -589,12 +592,13 @@ def alt_national(aar: int, described: list[str]) -> str:
 NATIONAL_MARKS = {"land": "Landet", "box": "Midterste halvpart av kommunene", "range": "Laveste til høyeste"}
 
 
-def method_section(meta: dict, aar: int, esc, three_year: bool = False) -> str:
-    """The method section of the kommune report and the national overview (the same text; the
-    three-year paragraph where three-year figures are shown). ``esc`` escapes for Markdown."""
+def method_section(meta: dict, aar: int, esc, three_year: bool = False, appendix: bool = False) -> str:
+    """The method section of the kommune report (an appendix there) and the national overview (the
+    same text; the three-year paragraph where three-year figures are shown). ``esc`` escapes for
+    Markdown."""
     years = meta.get("aar") or [aar]
     parts = [
-        method_heading(),
+        method_heading(appendix),
         source_text(aar, years),
         WHO_IS_COUNTED,
         suppression_text(meta),
