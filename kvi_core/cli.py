@@ -44,7 +44,7 @@ def _cmd_compute(a: argparse.Namespace) -> int:
 def _cmd_audit(a: argparse.Namespace) -> int:
     from kvi_core.disclosure.audit_command import audit_directory, print_audit
 
-    findings = audit_directory(a.dir, a.intern)
+    findings = audit_directory(a.dir, a.intern, progress=sys.stderr)
     s = findings.attrs["summary"]
     if s["regel"] != s["publisert_med"]:  # the primary cells' intervals need their true counts
         print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -359,7 +360,39 @@ def test_audit_finds_the_reasons_file_of_a_reports_folder_or_says_it_is_missing(
     assert audit_directory(out / "tabeller").attrs["summary"]["regel"] == "eksakt"
     capsys.readouterr()
     assert main(["audit", str(out / "tabeller")]) == 0
-    err = capsys.readouterr().err.strip().splitlines()
+    err = [ln for ln in capsys.readouterr().err.strip().splitlines() if not ln.startswith("kvi: kontroll [")]
     assert len(err) == 1 and "regel intervall" in err[0] and "--intern" in err[0]
     assert main(["audit", str(out / "tabeller"), "--intern", str(tmp_path / "qa")]) == 0
-    assert capsys.readouterr().err == ""
+    assert [ln for ln in capsys.readouterr().err.splitlines() if not ln.startswith("kvi: kontroll [")] == []
+
+
+def test_a_slow_audit_shows_its_progress_and_a_quick_one_stays_quiet(tmp_path, monkeypatch):
+    """One stderr line per annual table and per indicator's linked years and periods, once the audit
+    has run for a few seconds (``PROGRESS_AFTER``); a quick audit prints only its result."""
+    from conftest import row, write_extract
+
+    from kvi_core.disclosure import audit_command
+    from kvi_core.pipeline import compute
+
+    rows = [
+        row(f"{aar}-{k}-{i}", k, "1980", "1", str(1 + i % 3), aar=aar)
+        for aar in ("2022", "2023", "2024")
+        for k in ("0301", "1103")
+        for i in range(9)
+    ]
+    compute(write_extract(rows, tmp_path / "x.csv"), tmp_path / "ut", quiet=True)
+    quiet = io.StringIO()
+    monkeypatch.setattr(audit_command, "PROGRESS_AFTER", 1e9)
+    audit_directory(tmp_path / "ut", progress=quiet)
+    assert quiet.getvalue() == ""
+    monkeypatch.setattr(audit_command, "PROGRESS_AFTER", 0.0)
+    err = io.StringIO()
+    found = audit_directory(tmp_path / "ut", progress=err)
+    lines = err.getvalue().splitlines()
+    n_ind = found.attrs["summary"]["tabeller"] // 4  # per indicator: 3 years and 1 period
+    assert len(lines) == 4 * n_ind and n_ind >= 1
+    assert all(
+        re.fullmatch(r"kvi: kontroll \[\d+/\d+\] \S+ (\d{4}|år og treårsperioder) ferdig \(\d+ s\)", ln) for ln in lines
+    )
+    assert lines[-1].startswith(f"kvi: kontroll [{4 * n_ind}/{4 * n_ind}] ")
+    assert sum("treårsperioder" in ln for ln in lines) == n_ind

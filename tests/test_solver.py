@@ -61,4 +61,4 @@ def test_compute_and_audit_print_only_kvi_lines(hand_extract, tmp_path):
     lines = a.stdout.splitlines()
     assert lines and lines[0].startswith("Kontrollert ")
     assert [ln for ln in lines if not AUDIT_LINE.fullmatch(ln)] == []
-    assert a.stderr == ""
+    assert [ln for ln in a.stderr.splitlines() if not ln.startswith("kvi: kontroll [")] == []  # progress only

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import TextIO
 
@@ -137,27 +138,64 @@ def _linked_one(task: tuple) -> pd.DataFrame:
     return audit_linked(annual, periods, regioner, rule=rule, threshold=threshold, truth=truth, inner=inner)
 
 
-def _audit_all(tasks: list[tuple], n_workers: int, one=_audit_one) -> list:
+def _indexed(task: tuple) -> tuple[int, object]:
+    one, i, t = task
+    return i, one(t)
+
+
+def _audit_all(tasks: list[tuple], n_workers: int, one=_audit_one, done=None) -> list:
     """``one`` of every task, in order: independent tables (an (indikator, aar), or an indicator's
     linked years and periods), so in worker processes when there are several and they are large
-    (the result is the same)."""
+    (the result is the same). ``done(i)`` is called as task ``i`` finishes."""
+    out: list = [None] * len(tasks)
     if n_workers <= 1 or len(tasks) <= 1:
-        return [one(t) for t in tasks]
+        for i, t in enumerate(tasks):
+            out[i] = one(t)
+            if done is not None:
+                done(i)
+        return out
     import multiprocessing as mp
 
     from kvi_core.disclosure.runner import ignore_sigint
 
     with mp.get_context("spawn").Pool(min(n_workers, len(tasks)), initializer=ignore_sigint) as pool:
-        return pool.map(one, tasks, chunksize=1)
+        for i, result in pool.imap_unordered(_indexed, [(one, i, t) for i, t in enumerate(tasks)], chunksize=1):
+            out[i] = result
+            if done is not None:
+                done(i)
+    return out
 
 
-def audit_directory(dir: Path, intern: Path | None = None) -> pd.DataFrame:
+PROGRESS_AFTER = 10.0  # seconds: a quick audit prints nothing but its result
+
+
+class _Progress:
+    """``kvi: kontroll [k/n] <table> ferdig (s)`` on stderr for each finished table, once the audit
+    has run for ``PROGRESS_AFTER`` seconds."""
+
+    def __init__(self, total: int, stream: TextIO | None):
+        self.total, self.stream, self.done = total, stream, 0
+        self.started = time.perf_counter()
+
+    def __call__(self, what: str) -> None:
+        self.done += 1
+        elapsed = time.perf_counter() - self.started
+        if self.stream is not None and elapsed >= PROGRESS_AFTER:
+            print(
+                f"kvi: kontroll [{self.done}/{self.total}] {what} ferdig ({elapsed:.0f} s)",
+                file=self.stream,
+                flush=True,
+            )
+
+
+def audit_directory(dir: Path, intern: Path | None = None, progress: TextIO | None = None) -> pd.DataFrame:
     """Audit every (indikator, aar) of a ``kvi compute`` output folder.
 
     Reads ``indikatorer.csv`` and ``regioner.csv``; returns findings with columns indikator, aar,
     region, aldersgruppe, kategori, nedre, ovre. ``findings.attrs["summary"]`` holds the counts
     ``print_audit`` shows. ``intern``: the internal folder with ``prikking_begrunnelse.csv``
-    (default: found next to ``dir``, ``_reasons_file``).
+    (default: found next to ``dir``, ``_reasons_file``). ``progress``: a stream (stderr) for one
+    line per finished table or linked indicator when the audit takes more than a few seconds.
     """
     dir = Path(dir)
     if not dir.is_dir():
@@ -182,8 +220,13 @@ def audit_directory(dir: Path, intern: Path | None = None) -> pd.DataFrame:
         truth = _true_values(cells, reasons, ind, aar) if reasons is not None else None
         tasks.append((cells, members, rule, truth, threshold))
         keys.append((ind, int(aar)))
+    per_path = dir / "indikatorer_3ar.csv"
+    per = _read_csv(per_path) if per_path.exists() else None
+    n_linked = per["indikator"].nunique() if per is not None and "indikator" in per.columns else 0
+    tell = _Progress(len(tasks) + n_linked, progress)
+    annual_found = _audit_all(tasks, workers(len(table)), done=lambda i: tell(f"{keys[i][0]} {keys[i][1]}"))
     parts = []
-    for (ind, aar), (cells, *_), (found, stats) in zip(keys, tasks, _audit_all(tasks, workers(len(table)))):
+    for (ind, aar), (cells, *_), (found, stats) in zip(keys, tasks, annual_found):
         summary["tabeller"] += 1
         summary["celler"] += len(cells)
         summary["prikket"] += int(cells["antall"].isna().sum())
@@ -191,9 +234,7 @@ def audit_directory(dir: Path, intern: Path | None = None) -> pd.DataFrame:
         parts.append(found.assign(indikator=ind, aar=aar))
     out = pd.concat(parts, ignore_index=True)[["indikator", "aar", *FINDING_COLUMNS]]
     out.insert(2, "periode", "")
-    per_path = dir / "indikatorer_3ar.csv"
-    if per_path.exists():  # every year and every period together: one linked system per indicator
-        per = _read_csv(per_path)
+    if per is not None:  # every year and every period together: one linked system per indicator
         _need(
             per, ["indikator", "periode", "region", "aldersgruppe", "kategori", "antall", "nevner", "brudd"], per_path
         )
@@ -216,7 +257,9 @@ def audit_directory(dir: Path, intern: Path | None = None) -> pd.DataFrame:
             summary["tabeller"] += len(periods)
             summary["celler"] += sum(len(c) for c in periods.values())
             summary["prikket"] += sum(int(c["antall"].isna().sum()) for c in periods.values())
-        found = _audit_all(linked_tasks, workers(len(table)), one=_linked_one)
+        found = _audit_all(
+            linked_tasks, workers(len(table)), one=_linked_one, done=lambda i: tell(f"{names[i]} år og treårsperioder")
+        )
         linked = [f.assign(indikator=ind) for ind, f in zip(names, found)]
         out = pd.concat([out, *linked], ignore_index=True)
         out = out.drop_duplicates(["indikator", "periode", "aar", "region", "aldersgruppe", "kategori"])
