@@ -226,9 +226,9 @@ INJECTED_ID = "parametere-injisert"
 
 def stable_notebook(nb, source_name: str, published_as: str):
     """The executed notebook without what changes from run to run: papermill's timings and the
-    kernel's execution timestamps go, execution counts start at 1, the paths become the source's name and the published
-    path (not the job's temporary folder), and the parameters cell papermill injects (with a
-    random id) gets a fixed id. Two runs on the same input then write the same bytes."""
+    kernel's execution timestamps go, execution counts start at 1, the paths become the source's
+    name and the published path (not the job's temporary folder), and the parameters cell papermill
+    injects (with a random id) gets a fixed id. Two runs on the same input then write the same bytes."""
     meta = nb.metadata.get("papermill")
     if meta is not None:
         for k in _VOLATILE:
