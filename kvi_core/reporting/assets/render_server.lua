@@ -12,7 +12,7 @@ Request (paths absolute; written by kvi_core/reporting/render.py):
 
 What each field stands for on the command line: meta = --metadata-file (the document's own metadata
 wins), toc/toc_depth = --toc/--toc-depth, shift = --shift-heading-level-by (applied after the filter,
-as pandoc does), css = --css (a link; render.finish_html embeds it, as --embed-resources would),
+as pandoc does), css = --css (a link; render.embed_resources embeds it, as --embed-resources would),
 header = --include-in-header. Always --standalone --wrap=none, and FILTER as --lua-filter.
 ]]
 
