@@ -138,9 +138,8 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
     same_zone: list[tuple[tuple[int, str], tuple[int, str]]] = []  # a kommune's fylke, year by year
     for p in periods:
         regs = _period_regions(p, regioner)
+        same_zone += _kommune_links(p, regs)
         for rec in regs.itertuples(index=False):
-            if rec.niva == "kommune" and not rec.brudd:
-                same_zone += [((y, getattr(rec, f"kilde_{y}")), (p[-1], rec.region)) for y in p]
             for a in AGE_GROUPS:
                 for k in KATEGORIER:
                     if rec.brudd:
@@ -274,6 +273,15 @@ def _sum_leaves_room(
     return True
 
 
+def _kommune_links(p: tuple[int, ...], regs: pd.DataFrame) -> list[tuple[tuple[int, str], tuple[int, str]]]:
+    """For ``_row_zones``: each kommune of period ``p`` without a break, as (year, its code that year)
+    paired with (last year, its code then), for every year of the period."""
+    kommuner = regs[(regs["niva"] == "kommune") & ~regs["brudd"].astype(bool)]
+    return [
+        ((y, getattr(rec, f"kilde_{y}")), (p[-1], rec.region)) for rec in kommuner.itertuples(index=False) for y in p
+    ]
+
+
 def _row_zones(years: dict[int, tuple[Layout, int, pd.DataFrame]], same: list, n_rows: int) -> np.ndarray:
     """A zone number for every inner row of the linked system (``settled_zone_by_zone``): the
     fylke of its unit that year, where a kommune's fylke in one year and its fylke in a later year
@@ -373,8 +381,7 @@ def audit_linked(
         if any(y not in layouts for y in p):
             raise ValueError(f"periode {per}: mangler årstabell for et av årene")
         regs = _period_regions(p, regioner)
-        for rec in regs[(regs["niva"] == "kommune") & ~regs["brudd"]].itertuples(index=False):
-            same_zone += [((y, getattr(rec, f"kilde_{y}")), (last, rec.region)) for y in p]
+        same_zone += _kommune_links(p, regs)
         regs = regs.set_index("region")
         c = periods[per]
         t = truth.get((per, 0)) if truth else None

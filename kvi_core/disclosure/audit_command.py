@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import TextIO
 
@@ -169,25 +168,6 @@ def _audit_all(tasks: list[tuple], n_workers: int, one=_audit_one, done=None) ->
 PROGRESS_AFTER = 10.0  # seconds: a quick audit prints nothing but its result
 
 
-class _Progress:
-    """``kvi: kontroll [k/n] <table> ferdig (s)`` on stderr for each finished table, once the audit
-    has run for ``PROGRESS_AFTER`` seconds."""
-
-    def __init__(self, total: int, stream: TextIO | None):
-        self.total, self.stream, self.done = total, stream, 0
-        self.started = time.perf_counter()
-
-    def __call__(self, what: str) -> None:
-        self.done += 1
-        elapsed = time.perf_counter() - self.started
-        if self.stream is not None and elapsed >= PROGRESS_AFTER:
-            print(
-                f"kvi: kontroll [{self.done}/{self.total}] {what} ferdig ({elapsed:.0f} s)",
-                file=self.stream,
-                flush=True,
-            )
-
-
 def audit_directory(dir: Path, intern: Path | None = None, progress: TextIO | None = None) -> pd.DataFrame:
     """Audit every (indikator, aar) of a ``kvi compute`` output folder.
 
@@ -223,7 +203,10 @@ def audit_directory(dir: Path, intern: Path | None = None, progress: TextIO | No
     per_path = dir / "indikatorer_3ar.csv"
     per = _read_csv(per_path) if per_path.exists() else None
     n_linked = per["indikator"].nunique() if per is not None and "indikator" in per.columns else 0
-    tell = _Progress(len(tasks) + n_linked, progress)
+    from kvi_core.disclosure.runner import Progress
+
+    emit = None if progress is None else lambda line: print(f"kvi: kontroll {line}", file=progress, flush=True)
+    tell = Progress(len(tasks) + n_linked, emit, after=PROGRESS_AFTER)
     annual_found = _audit_all(tasks, workers(len(table)), done=lambda i: tell(f"{keys[i][0]} {keys[i][1]}"))
     parts = []
     for (ind, aar), (cells, *_), (found, stats) in zip(keys, tasks, annual_found):

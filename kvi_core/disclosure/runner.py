@@ -93,22 +93,14 @@ def suppress_all(
     for j in jobs_in:
         by_ind.setdefault(j.indikator, []).append(j)
     wants_periods = {i: s.linked and bool(periods_of(j.aar for j in js)) for i, js in by_ind.items()}
-    total = len(jobs_in) + sum(wants_periods.values())
-    done = 0
-    started = time.perf_counter()
+    tell = Progress(len(jobs_in) + sum(wants_periods.values()), progress)
     annual_out: dict[tuple[str, int], pd.DataFrame] = {}
     period_out: dict[str, pd.DataFrame] = {}
-
-    def tell(what: str) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(f"[{done}/{total}] {what} ferdig ({time.perf_counter() - started:.0f} s)")
 
     def years_of(ind: str) -> dict[int, tuple[AnnualJob, pd.DataFrame]]:
         return {j.aar: (j, annual_out[(j.indikator, j.aar)]) for j in by_ind[ind]}
 
-    if workers <= 1 or total <= 1:
+    if workers <= 1 or tell.total <= 1:
         for j in jobs_in:
             annual_out[(j.indikator, j.aar)] = annual(j, s)
             tell(f"{j.indikator} {j.aar}")
@@ -122,7 +114,7 @@ def suppress_all(
     from concurrent.futures.process import BrokenProcessPool
 
     ctx = mp.get_context("spawn")  # no fork of a process that may hold solver threads
-    ex = ProcessPoolExecutor(min(workers, total), mp_context=ctx, initializer=ignore_sigint)
+    ex = ProcessPoolExecutor(min(workers, tell.total), mp_context=ctx, initializer=ignore_sigint)
     try:
         pending = {ex.submit(annual, j, s): (j.indikator, j.aar) for j in jobs_in}
         while pending:
@@ -156,6 +148,21 @@ def _stop(ex) -> None:
     for proc in list((getattr(ex, "_processes", None) or {}).values()):
         proc.terminate()
     ex.shutdown(wait=True, cancel_futures=True)
+
+
+class Progress:
+    """``[k/n] <what> ferdig (s)`` to ``emit`` as each of ``total`` tables finishes, once the run has
+    taken ``after`` seconds (``kvi compute`` from the start, ``kvi audit`` only when it is slow)."""
+
+    def __init__(self, total: int, emit: Callable[[str], None] | None, after: float = 0.0):
+        self.total, self.emit, self.after, self.done = total, emit, after, 0
+        self.started = time.perf_counter()
+
+    def __call__(self, what: str) -> None:
+        self.done += 1
+        elapsed = time.perf_counter() - self.started
+        if self.emit is not None and elapsed >= self.after:
+            self.emit(f"[{self.done}/{self.total}] {what} ferdig ({elapsed:.0f} s)")
 
 
 def stderr_progress(line: str) -> None:
