@@ -181,10 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from kvi_core.errors import DisclosureError, Interrupted, KviInputError, describe_os_error
+    from kvi_core.errors import DisclosureError, Interrupted, KviInputError, describe_os_error, signals_interrupt
 
     try:
-        return args.func(args)
+        with signals_interrupt():  # SIGTERM stops the worker processes too, as Ctrl-C does
+            return args.func(args)
     except KviInputError as exc:
         print(f"kvi: {exc}", file=sys.stderr)
         return 2

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import errno
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class KviInputError(Exception):
@@ -19,6 +23,27 @@ class Interrupted(BaseException):  # like KeyboardInterrupt: no `except Exceptio
     def __init__(self, signal_name: str = "SIGINT"):
         super().__init__(signal_name)
         self.signal_name = signal_name
+
+
+@contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """SIGTERM (and SIGINT) end the run like Ctrl-C: an ``Interrupted`` that unwinds through the
+    worker pools (which stop their workers) and the folder generations (which leave the previous
+    one whole). Without it a SIGTERM would end the main process at once and leave its worker
+    processes computing on. Only the main thread can set signal handlers; elsewhere a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, _frame):
+        raise Interrupted(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 # What an operating-system error means to the user, and what to do (bokmål).

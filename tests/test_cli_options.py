@@ -4,13 +4,19 @@ names kept as aliases, repeatable --kommune, --version."""
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from kvi_core import __version__
 from kvi_core.cli import build_parser
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -98,3 +104,68 @@ def test_an_error_in_a_worker_process_reaches_the_caller(tmp_path):
     settings = runner.Settings(5, "ukjent", m.assign(aar=2024), linked=False)
     with pytest.raises(KviInputError, match="ukjent beskyttelsesregel"):
         runner.suppress_all(jobs, settings, workers=2)
+
+
+def _children(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.add(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_a_stopped_compute_leaves_no_worker_process_behind(tmp_path, sig):
+    """SIGTERM ends `kvi compute` like Ctrl-C (one line, exit 143, its workers stopped, nothing
+    published); after SIGKILL, which the main process cannot handle, the workers end on their own
+    instead of computing on for minutes."""
+    from kvi_core.cli import main
+
+    extract = tmp_path / "d.csv"
+    assert main(["demo-data", "--out", str(extract), "--aar", "2022-2024", "--personer", "20000", "--seed", "4"]) == 0
+    out = tmp_path / "ut"
+    p = subprocess.Popen(
+        [sys.executable, "-m", "kvi_core", "compute", "--input", str(extract), "--out", str(out), "--jobs", "2"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )
+    try:
+        workers: set[int] = set()
+        deadline = time.time() + 120
+        while len(workers) < 2 and time.time() < deadline and p.poll() is None:
+            workers = {c for c in _children(p.pid) if b"multiprocessing" in Path(f"/proc/{c}/cmdline").read_bytes()}
+            time.sleep(0.2)
+        assert len(workers) >= 2, "the workers never started"
+        time.sleep(1.0)  # let them get going
+        p.send_signal(sig)
+        err = p.communicate(timeout=60)[1]
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    deadline = time.time() + 30
+    while any(_alive(w) for w in workers) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(w) for w in workers), "a worker process computes on after its main process ended"
+    assert not (out / "indikatorer.csv").exists()
+    if sig == signal.SIGTERM:
+        assert p.returncode == 143, err
+        assert "Traceback" not in err
+        assert "avbrutt (SIGTERM)" in err.strip().splitlines()[-1], err
+    else:
+        assert p.returncode == -signal.SIGKILL

@@ -155,9 +155,10 @@ def _audit_all(tasks: list[tuple], n_workers: int, one=_audit_one, done=None) ->
         return out
     import multiprocessing as mp
 
-    from kvi_core.disclosure.runner import ignore_sigint
+    from kvi_core.disclosure.runner import worker_init
 
-    with mp.get_context("spawn").Pool(min(n_workers, len(tasks)), initializer=ignore_sigint) as pool:
+    pool = mp.get_context("spawn").Pool(min(n_workers, len(tasks)), initializer=worker_init, initargs=(os.getpid(),))
+    with pool:
         for i, result in pool.imap_unordered(_indexed, [(one, i, t) for i, t in enumerate(tasks)], chunksize=1):
             out[i] = result
             if done is not None:

@@ -73,8 +73,23 @@ def periods(indikator: str, years: dict[int, tuple[AnnualJob, pd.DataFrame]], s:
     return suppress_periods(tables, s.regioner, s.threshold, s.rule)
 
 
-def ignore_sigint() -> None:
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def worker_init(parent: int) -> None:
+    """Start of a worker process: Ctrl-C is the main process's to handle, and the worker ends with
+    its main process, also one killed outright (SIGKILL, the out-of-memory killer) that could stop
+    nothing itself: Linux sends the worker SIGTERM when the process that started it is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the main process was gone before the request above was in place
+        os._exit(143)
 
 
 def suppress_all(
@@ -114,7 +129,7 @@ def suppress_all(
     from concurrent.futures.process import BrokenProcessPool
 
     ctx = mp.get_context("spawn")  # no fork of a process that may hold solver threads
-    ex = ProcessPoolExecutor(min(workers, tell.total), mp_context=ctx, initializer=ignore_sigint)
+    ex = ProcessPoolExecutor(min(workers, tell.total), mp_context=ctx, initializer=worker_init, initargs=(os.getpid(),))
     try:
         pending = {ex.submit(annual, j, s): (j.indikator, j.aar) for j in jobs_in}
         while pending:

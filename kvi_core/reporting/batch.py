@@ -24,14 +24,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import signal
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from kvi_core.errors import Interrupted, KviInputError
+from kvi_core.errors import KviInputError, signals_interrupt
 from kvi_core.output import write_text
 from kvi_core.pipeline import sha256 as sha256_file
 from kvi_core.publish import PUBLISHED_FILES
@@ -81,31 +79,12 @@ def run_reports(
     with (
         folder_lock(out, "kvi reports"),
         folder_locks(tables_dir, intern_dir, what="kvi reports"),
-        _signals_interrupt(),
+        signals_interrupt(),
     ):
         _clean_old_layout(out)
         return _run_reports(
             input_path, aar, out, kostragrupper, kommuner, jobs, threshold, progress, force, intern, rule, periods
         )
-
-
-@contextmanager
-def _signals_interrupt():
-    """SIGTERM (and SIGINT) end the run like Ctrl-C: an exception that unwinds through the worker pool
-    (which stops the workers) and the manifest (which keeps what is finished)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum, _frame):
-        raise Interrupted(signal.Signals(signum).name)
-
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
 
 
 @contextmanager
