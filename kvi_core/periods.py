@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from kvi_core.disclosure.intervals import INTERVALL
-from kvi_core.disclosure.model import PER_UNIT, Layout, LinearTable
-from kvi_core.disclosure.screening import settled_cheaply
+from kvi_core.disclosure.model import Layout, LinearTable
+from kvi_core.disclosure.screening import row_zones, settled_cheaply, short_by_zones
 from kvi_core.disclosure.suppression import (
     INTERVAL,
     LINK,
@@ -202,10 +202,15 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
     rank = _preference(cells_all.assign(region=cells_all["tabell"] + ":" + cells_all["region"]), table, col_value)
     annual_cols = set(table.cell_col[:n_annual].tolist())
     parts = _period_parts(table.cell_col, period_parts, annual_cols)
-    zone = _row_zones({y: (layouts[y], base[y], years[y].members) for y in used}, same_zone, n_rows)
+    geo = {y: (layouts[y], base[y], years[y].members) for y in used}
+    zone = row_zones(geo, same_zone, n_rows)
+    kommune_zone = row_zones(geo, same_zone, n_rows, niva="kommune")
 
     def screen(published, targets, need, stats, evidence) -> set[int]:
         return settled_cheaply(table.cols, published, truth_all, parts, zone, targets, need, stats, evidence)
+
+    def prove(published, targets, need, stats) -> list:
+        return short_by_zones(table.cols, published, truth_all, (kommune_zone, zone), targets, need, stats)
 
     plan = SuppressionPlan(
         table,
@@ -219,6 +224,7 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
         eliminate=False,
         exact=False,
         screen=screen,
+        prove=prove,
     )
     hidden, _ = plan.run()
 
@@ -274,48 +280,12 @@ def _sum_leaves_room(
 
 
 def _kommune_links(p: tuple[int, ...], regs: pd.DataFrame) -> list[tuple[tuple[int, str], tuple[int, str]]]:
-    """For ``_row_zones``: each kommune of period ``p`` without a break, as (year, its code that year)
-    paired with (last year, its code then), for every year of the period."""
+    """For ``screening.row_zones``: each kommune of period ``p`` without a break, as (year, its code
+    that year) paired with (last year, its code then), for every year of the period."""
     kommuner = regs[(regs["niva"] == "kommune") & ~regs["brudd"].astype(bool)]
     return [
         ((y, getattr(rec, f"kilde_{y}")), (p[-1], rec.region)) for rec in kommuner.itertuples(index=False) for y in p
     ]
-
-
-def _row_zones(years: dict[int, tuple[Layout, int, pd.DataFrame]], same: list, n_rows: int) -> np.ndarray:
-    """A zone number for every inner row of the linked system (``settled_zone_by_zone``): the
-    fylke of its unit that year, where a kommune's fylke in one year and its fylke in a later year
-    (``same``: pairs of (year, kommune)) are one zone, so a fylke and what it became stay
-    together. -1 for a unit without a fylke."""
-    fylke_of: dict[tuple[int, str], str] = {}  # (year, unit or kommune) -> fylke
-    for y, (_, _, m) in years.items():
-        f = dict(zip(m.loc[m["niva"] == "fylke", "unit"].astype(str), m.loc[m["niva"] == "fylke", "region"]))
-        fylke_of.update({(y, u): r for u, r in f.items()})
-        k = m[m["niva"] == "kommune"]
-        for kommune, unit in zip(k["region"], k["unit"].astype(str)):
-            if unit in f:
-                fylke_of.setdefault((y, kommune), f[unit])
-    parent: dict[tuple[int, str], tuple[int, str]] = {}
-
-    def find(x):
-        while parent.get(x, x) != x:
-            x = parent[x]
-        return x
-
-    for a, b in same:
-        fa, fb = fylke_of.get(a), fylke_of.get(b)
-        if fa is not None and fb is not None:
-            ra, rb = find((a[0], fa)), find((b[0], fb))
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-    zone = np.full(n_rows, -1, dtype=np.int64)
-    number: dict[tuple[int, str], int] = {}
-    for y, (layout, start, _) in sorted(years.items()):
-        for i, u in enumerate(layout.units):
-            f = fylke_of.get((y, u))
-            if f is not None:
-                zone[start + i * PER_UNIT : start + (i + 1) * PER_UNIT] = number.setdefault(find((y, f)), len(number))
-    return zone
 
 
 def _period_parts(cell_col: np.ndarray, period_parts: dict[int, list[int]], annual_cols: set[int]) -> dict:
@@ -421,7 +391,7 @@ def audit_linked(
     if x_true is not None:  # most targets are settled one year at a time (screening.py)
         parts = _period_parts(table.cell_col, period_parts, set(table.cell_col[:n_annual].tolist()))
         members = {y: regioner[regioner["aar"] == y] for y in used}
-        zone = _row_zones({y: (layouts[y], base[y], members[y]) for y in used}, same_zone, offset)
+        zone = row_zones({y: (layouts[y], base[y], members[y]) for y in used}, same_zone, offset)
         settled = settled_cheaply(table.cols, published, x_true, parts, zone, targets, need)
         targets = [c for c in targets if c not in settled]
     pins = {

@@ -25,7 +25,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from kvi_core.disclosure.intervals import AuditStats, Requirement, pinned_cells
+from kvi_core.disclosure.intervals import AuditStats, Pinned, Requirement, pinned_cells
+from kvi_core.disclosure.model import PER_UNIT
 
 
 def settled_year_by_year(
@@ -78,7 +79,14 @@ def settled_year_by_year(
     return settled
 
 
-__all__ = ["settled_cheaply", "settled_year_by_year", "settled_zone_by_zone"]
+__all__ = [
+    "settled_cheaply",
+    "settled_year_by_year",
+    "settled_zone_by_zone",
+    "short_by_zones",
+    "short_zone_by_zone",
+    "row_zones",
+]
 
 
 def settled_zone_by_zone(
@@ -98,14 +106,7 @@ def settled_zone_by_zone(
     lie in more than one zone is left undecided. One small audit per zone instead of one LP over
     the whole country."""
     n_rows = len(truth)
-    mat = _matrix(cols, n_rows)
-    value = mat @ truth.astype(float)
-    owner = np.repeat(np.arange(len(cols)), np.diff(mat.indptr))
-    z_entry = zone[mat.indices]
-    lo_zone = np.full(len(cols), np.iinfo(np.int64).max)
-    hi_zone = np.full(len(cols), np.iinfo(np.int64).min)
-    np.minimum.at(lo_zone, owner, z_entry)
-    np.maximum.at(hi_zone, owner, z_entry)
+    value, lo_zone, hi_zone = _zones_of_columns(cols, truth, zone)
     touching: dict[int, list[int]] = {}  # zone -> the columns with a row in it
     single_zone = np.flatnonzero(lo_zone == hi_zone)
     for zn, c in zip(lo_zone[single_zone].tolist(), single_zone.tolist()):
@@ -113,10 +114,7 @@ def settled_zone_by_zone(
     for c in np.flatnonzero(lo_zone < hi_zone).tolist():
         for zn in set(zone[list(cols[c])].tolist()):
             touching.setdefault(zn, []).append(c)
-    by_zone: dict[int, list[int]] = {}
-    for c in sorted(set(targets)):
-        if lo_zone[c] == hi_zone[c] and lo_zone[c] >= 0 and not published[c]:
-            by_zone.setdefault(int(lo_zone[c]), []).append(c)
+    by_zone = _targets_by_zone(targets, published, lo_zone, hi_zone)
     singleton = {rows[0]: c for c, rows in enumerate(cols) if len(rows) == 1}
     settled: set[int] = set()
     seen: dict[int, tuple[int, int]] = {}
@@ -152,6 +150,124 @@ def settled_zone_by_zone(
     if evidence is not None:
         evidence.update({c: seen[c] for c in settled if c in seen})
     return settled
+
+
+def short_zone_by_zone(
+    cols: list[tuple[int, ...]],
+    published: np.ndarray,
+    truth: np.ndarray,
+    zone: np.ndarray,
+    targets: Iterable[int],
+    need: Requirement | None = None,
+    stats: AuditStats | None = None,
+) -> list[Pinned]:
+    """Hidden columns of ``targets`` that provably fall short of ``need`` in the linked system,
+    each with its certificate, shown by a *relaxation* per zone: only the published columns whose
+    rows all lie in the target's own zone are kept (a fylke over all years: its kommuner, bydeler
+    and three-year cells), every other sum is dropped. Dropping a sum only lets the attacker's
+    tables range wider, so the relaxed interval contains the true one: a target that falls short
+    in it falls short in the whole system, and the relaxed LP's duals are a certificate made of
+    published columns. A target that meets the rule here is undecided (its tables need not add up
+    to the dropped sums) and is left to the whole system's audit.
+
+    The counterpart of ``settled_zone_by_zone``, which fixes the other rows (a restriction: it can
+    only accept). Most shortfalls in the linked system are a small kommune's cells narrowed by its
+    own pooled three-year cells, so they are proven here, in an LP the size of a fylke, instead of
+    one over the whole country and every year."""
+    value, lo_zone, hi_zone = _zones_of_columns(cols, truth, zone)
+    inside = lo_zone == hi_zone
+    short: list[Pinned] = []
+    for zn, wanted in sorted(_targets_by_zone(targets, published, lo_zone, hi_zone).items()):
+        keep = inside & (lo_zone == zn)
+        cols_z = [rows if keep[c] else () for c, rows in enumerate(cols)]  # an empty column says nothing
+        short += pinned_cells(
+            cols_z, published, value, wanted, len(truth), truth=truth, stats=stats, need=need, exact=False
+        )
+    return sorted(short, key=lambda p: p.col)
+
+
+def short_by_zones(
+    cols: list[tuple[int, ...]],
+    published: np.ndarray,
+    truth: np.ndarray,
+    zones: Iterable[np.ndarray],
+    targets: Iterable[int],
+    need: Requirement | None = None,
+    stats: AuditStats | None = None,
+) -> list[Pinned]:
+    """``short_zone_by_zone`` for each zoning in turn (smallest first: a kommune, then its fylke),
+    each on the targets the ones before did not prove short."""
+    short: list[Pinned] = []
+    rest = sorted(set(targets))
+    for zone in zones:
+        if not rest:
+            break
+        got = short_zone_by_zone(cols, published, truth, zone, rest, need, stats)
+        short += got
+        proven = {p.col for p in got}
+        rest = [c for c in rest if c not in proven]
+    return sorted(short, key=lambda p: p.col)
+
+
+def row_zones(years: dict, same: list, n_rows: int, niva: str = "fylke") -> np.ndarray:
+    """A zone number for every inner row (``settled_zone_by_zone``, ``short_zone_by_zone``): the
+    region at level ``niva`` (``fylke`` or ``kommune``) of its unit that year. ``years``: year ->
+    (its Layout, its first row, its members); ``same``: pairs of (year, kommune code) that are one
+    kommune (its code in an earlier year and in the period's last year), whose regions in the
+    two years become one zone, so that a fylke and what it became stay together over the years.
+    -1 for a unit without a region at that level."""
+    region_of: dict[tuple[int, str], str] = {}  # (year, unit or kommune) -> region
+    for y, (_, _, m) in years.items():
+        at = m["niva"] == niva
+        f = dict(zip(m.loc[at, "unit"].astype(str), m.loc[at, "region"]))
+        region_of.update({(y, u): r for u, r in f.items()})
+        k = m[m["niva"] == "kommune"]
+        for kommune, unit in zip(k["region"], k["unit"].astype(str)):
+            if unit in f:
+                region_of.setdefault((y, kommune), f[unit])
+    parent: dict[tuple[int, str], tuple[int, str]] = {}
+
+    def find(x):
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a, b in same:
+        fa, fb = region_of.get(a), region_of.get(b)
+        if fa is not None and fb is not None:
+            ra, rb = find((a[0], fa)), find((b[0], fb))
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    zone = np.full(n_rows, -1, dtype=np.int64)
+    number: dict[tuple[int, str], int] = {}
+    for y, (layout, start, _) in sorted(years.items()):
+        for i, u in enumerate(layout.units):
+            f = region_of.get((y, u))
+            if f is not None:
+                zone[start + i * PER_UNIT : start + (i + 1) * PER_UNIT] = number.setdefault(find((y, f)), len(number))
+    return zone
+
+
+def _zones_of_columns(cols, truth: np.ndarray, zone: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each column's true value and the lowest and highest zone of its rows."""
+    mat = _matrix(cols, len(truth))
+    value = mat @ truth.astype(float)
+    owner = np.repeat(np.arange(len(cols)), np.diff(mat.indptr))
+    z_entry = zone[mat.indices]
+    lo_zone = np.full(len(cols), np.iinfo(np.int64).max)
+    hi_zone = np.full(len(cols), np.iinfo(np.int64).min)
+    np.minimum.at(lo_zone, owner, z_entry)
+    np.maximum.at(hi_zone, owner, z_entry)
+    return value, lo_zone, hi_zone
+
+
+def _targets_by_zone(targets, published: np.ndarray, lo_zone: np.ndarray, hi_zone: np.ndarray) -> dict[int, list[int]]:
+    """Zone -> the hidden targets whose rows all lie in it (sorted)."""
+    by_zone: dict[int, list[int]] = {}
+    for c in sorted(set(targets)):
+        if lo_zone[c] == hi_zone[c] and lo_zone[c] >= 0 and not published[c]:
+            by_zone.setdefault(int(lo_zone[c]), []).append(c)
+    return by_zone
 
 
 def settled_cheaply(cols, published, truth, parts, zone, targets, need=None, stats=None, evidence=None) -> set[int]:

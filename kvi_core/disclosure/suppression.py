@@ -36,6 +36,7 @@ import pandas as pd
 from kvi_core.disclosure.elimination import SpanBasis, eliminate
 from kvi_core.disclosure.intervals import INTERVALL, AuditStats, Pinned, Requirement, pinned_cells
 from kvi_core.disclosure.model import N_CAT, PER_UNIT, Layout, LinearTable
+from kvi_core.disclosure.screening import row_zones, short_by_zones
 from kvi_core.geography import NIVA_ORDER
 from kvi_core.indicators import aggregate
 from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS, KATEGORIER
@@ -61,7 +62,13 @@ def suppress(inner: pd.DataFrame, members: pd.DataFrame, threshold: int = 5, rul
     col_value = np.array([int(truth[list(rows)].sum()) for rows in table.cols], dtype=np.int64)
     if not np.array_equal(col_value[table.cell_col], cells["antall"].to_numpy()):
         raise ValueError("suppress: cells do not add up from inner counts")
-    plan = SuppressionPlan(table, col_value, truth, _preference(cells, table, col_value), threshold, rule)
+    geo = {0: (layout, 0, members)}
+    zones = (row_zones(geo, [], layout.n_rows, niva="kommune"), row_zones(geo, [], layout.n_rows, niva="fylke"))
+
+    def prove(published, targets, need, stats) -> list[Pinned]:
+        return short_by_zones(table.cols, published, truth, zones, targets, need, stats)
+
+    plan = SuppressionPlan(table, col_value, truth, _preference(cells, table, col_value), threshold, rule, prove=prove)
     hidden, primary = plan.run()
     out = cells.copy()
     out["hidden"] = hidden[table.cell_col]
@@ -345,6 +352,9 @@ class SuppressionPlan:
     # settles some audit targets more cheaply, with evidence (screening.settled_year_by_year):
     # (published, targets, need, stats, evidence) -> the settled targets; the rest get the full audit
     screen: Callable[..., set[int]] | None = None
+    # proves some of the rest short, with certificates (screening.short_zone_by_zone):
+    # (published, targets, need, stats) -> shortfalls; only what is left gets the full audit
+    prove: Callable[..., list[Pinned]] | None = None
     rounds: int = 0
     reason: dict[int, str] = field(default_factory=dict)  # hidden column -> arsak
     protects: dict[int, tuple[int, ...]] = field(default_factory=dict)  # hidden column -> what it protects
@@ -407,11 +417,12 @@ class SuppressionPlan:
             targets = (targets | fresh) if self.rounds > 1 else set(np.flatnonzero(hidden).tolist())
             if self.screen is not None:
                 targets -= self.screen(~hidden, sorted(targets), need, self.audit, self.shown)
-            pins = pinned_cells(
+            proven = self.prove(~hidden, sorted(targets), need, self.audit) if self.prove is not None else []
+            pins = proven + pinned_cells(
                 cols,
                 ~hidden,
                 v.astype(float),
-                sorted(targets),
+                sorted(targets - {p.col for p in proven}),
                 n_rows,
                 truth=self.truth,
                 stats=self.audit,
@@ -419,6 +430,7 @@ class SuppressionPlan:
                 evidence=self.shown,
                 exact=self.exact,
             )
+            pins.sort(key=lambda p: p.col)
             if not pins:  # every hidden cell met the rule when last audited, and still does (above)
                 self.audited = True
                 return hidden, primary
