@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -310,6 +310,8 @@ def pinned_cells(
     need: Requirement | None = None,
     evidence: dict[int, tuple[int, int]] | None = None,
     exact: bool = True,
+    prove: Callable[[list[int]], list[Pinned]] | None = None,
+    upper: float | None = None,
 ) -> list[Pinned]:
     """Hidden columns (``targets``) whose interval falls short of ``need`` (default: the ones the
     published columns pin to one whole number).
@@ -319,7 +321,10 @@ def pinned_cells(
     the interval the audit showed, rounded inward to whole numbers [ceil(lo), floor(up)]. What
     counts as meeting the rule (LP evidence; a primary cell under ``intervall`` with a margin of one
     whole number) is explained at ``_Block``. ``exact=False`` skips the exact step, so every
-    shortfall comes with the LP certificate (``Pinned.support``) of what narrows it.
+    shortfall comes with the LP certificate (``Pinned.support``) of what narrows it. ``prove``, when
+    given, gets the targets that the known point and the pushes left undecided and returns those it
+    can prove short by cheaper means (``screening.short_by_zones``); only the rest get their own LPs.
+    ``upper`` is the box over every inner row (default ``box(values, published, truth)``).
     """
     stats = stats if stats is not None else AuditStats()
     need = need if need is not None else Requirement()
@@ -333,10 +338,8 @@ def pinned_cells(
     for kind, items in (("eq", sys_.eqs), ("ge", sys_.ges), ("t", sys_.targets)):
         for it in items:
             by_block[int(label[it.var[0]])][kind].append(it)
-    vmax = max([1.0] + [float(v) for v in values[published] if np.isfinite(v)])
-    if truth is not None and len(truth):
-        vmax = max(vmax, float(np.max(truth)))
-    upper = 10.0 * vmax + 1000.0  # a box far above any count: keeps every LP bounded
+    if upper is None:
+        upper = box(values, published, truth)
     for b in sorted(by_block):
         grp = by_block[b]
         if not grp["t"]:
@@ -347,10 +350,19 @@ def pinned_cells(
         items = {k: [_Item(it.col, local[it.var], it.rhs, it.known) for it in grp[k]] for k in grp}
         x_true = None if truth is None else truth[sys_.var_rows[var]].astype(float)
         block = _Block(items["eq"], items["ge"], items["t"], sys_.lower[var], upper, seed=b)
-        out.extend(block.audit(x_true, stats, need, exact))
+        out.extend(block.audit(x_true, stats, need, exact, prove))
         if evidence is not None:
             evidence.update(block.shown())
     return sorted(out, key=lambda p: p.col)
+
+
+def box(values: np.ndarray, published: np.ndarray, truth: np.ndarray | None) -> float:
+    """An upper bound for every inner row far above any count (ten times the largest published
+    or true value, plus 1000): it keeps every LP bounded and never binds a table that adds up."""
+    vmax = max([1.0] + [float(v) for v in values[published] if np.isfinite(v)])
+    if truth is not None and len(truth):
+        vmax = max(vmax, float(np.max(truth)))
+    return 10.0 * vmax + 1000.0
 
 
 def _integral(x: np.ndarray) -> bool:
@@ -385,7 +397,12 @@ class _Block:
         self.base: np.ndarray | None = None  # a whole-number table of the block (the true one, if known)
 
     def audit(
-        self, x_true: np.ndarray | None, stats: AuditStats, need: Requirement, exact: bool = True
+        self,
+        x_true: np.ndarray | None,
+        stats: AuditStats,
+        need: Requirement,
+        exact: bool = True,
+        prove: Callable[[list[int]], list[Pinned]] | None = None,
     ) -> list[Pinned]:
         if exact:
             basis, self.eqs = _equation_basis(self.eqs)
@@ -427,6 +444,14 @@ class _Block:
         if x_true is not None:
             self.see(x_true)
         self._push()  # without a known point, the first pushes give one
+        self.proven = np.zeros(len(tgs), dtype=bool)
+        if prove is not None:
+            todo = np.flatnonzero(~self.done()).tolist()
+            if todo:
+                pos = {tgs[i].col: i for i in todo}
+                for p in prove([tgs[i].col for i in todo]):
+                    self.proven[pos[p.col]] = True
+                    out.append(p)
         out.extend(self._one_by_one(stats))
         stats.lp_solves += self.lp.solves
         return out
@@ -484,7 +509,7 @@ class _Block:
         of one class are settled together (one target for the class, then, if it falls short, each
         for its own interval)."""
         out: list[Pinned] = []
-        todo = np.flatnonzero(~self.done())
+        todo = np.flatnonzero(~self.done() & ~self.proven)
         first_of: dict[int, int] = {}
         for i in todo.tolist():
             if self.plain[i]:

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from kvi_core.disclosure.intervals import AuditStats, Pinned, Requirement, pinned_cells
+from kvi_core.disclosure.intervals import AuditStats, Pinned, Requirement, box, pinned_cells
 from kvi_core.disclosure.model import PER_UNIT
 
 
@@ -174,15 +174,36 @@ def short_zone_by_zone(
     only accept). Most shortfalls in the linked system are a small kommune's cells narrowed by its
     own pooled three-year cells, so they are proven here, in an LP the size of a fylke, instead of
     one over the whole country and every year."""
+    need = need if need is not None else Requirement()
     value, lo_zone, hi_zone = _zones_of_columns(cols, truth, zone)
-    inside = lo_zone == hi_zone
+    upper = box(value, published, truth)  # the whole system's box: a relaxation keeps every bound
+    own: dict[int, list[int]] = {}  # zone -> the columns wholly inside it
+    inside = np.flatnonzero((lo_zone == hi_zone) & (lo_zone >= 0))
+    for c, zn in zip(inside.tolist(), lo_zone[inside].tolist()):
+        own.setdefault(zn, []).append(c)
     short: list[Pinned] = []
     for zn, wanted in sorted(_targets_by_zone(targets, published, lo_zone, hi_zone).items()):
-        keep = inside & (lo_zone == zn)
-        cols_z = [rows if keep[c] else () for c, rows in enumerate(cols)]  # an empty column says nothing
-        short += pinned_cells(
-            cols_z, published, value, wanted, len(truth), truth=truth, stats=stats, need=need, exact=False
+        glob = own[zn]  # the zone's own system, its columns numbered 0.. (every other sum is dropped)
+        local = {g: i for i, g in enumerate(glob)}
+        sub_need = Requirement(
+            {local[g]: need.width[g] for g in glob if g in need.width},
+            {local[g]: need.up[g] for g in glob if g in need.up},
         )
+        found = pinned_cells(
+            [cols[g] for g in glob],
+            published[glob],
+            value[glob],
+            [local[g] for g in wanted],
+            len(truth),
+            truth=truth,
+            stats=stats,
+            need=sub_need,
+            exact=False,
+            upper=upper,
+        )
+        for p in found:
+            support = tuple((kind, glob[x] if kind == "col" else x) for kind, x in p.support)
+            short.append(Pinned(glob[p.col], p.lo, p.hi, support))
     return sorted(short, key=lambda p: p.col)
 
 

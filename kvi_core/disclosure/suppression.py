@@ -26,6 +26,7 @@ single-threaded with a fixed seed.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -417,20 +418,22 @@ class SuppressionPlan:
             targets = (targets | fresh) if self.rounds > 1 else set(np.flatnonzero(hidden).tolist())
             if self.screen is not None:
                 targets -= self.screen(~hidden, sorted(targets), need, self.audit, self.shown)
-            proven = self.prove(~hidden, sorted(targets), need, self.audit) if self.prove is not None else []
-            pins = proven + pinned_cells(
+            prove = None
+            if self.prove is not None:
+                prove = functools.partial(self.prove, ~hidden, need=need, stats=self.audit)
+            pins = pinned_cells(
                 cols,
                 ~hidden,
                 v.astype(float),
-                sorted(targets - {p.col for p in proven}),
+                sorted(targets),
                 n_rows,
                 truth=self.truth,
                 stats=self.audit,
                 need=need,
                 evidence=self.shown,
                 exact=self.exact,
+                prove=prove,
             )
-            pins.sort(key=lambda p: p.col)
             if not pins:  # every hidden cell met the rule when last audited, and still does (above)
                 self.audited = True
                 return hidden, primary
