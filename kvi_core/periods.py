@@ -28,7 +28,7 @@ import pandas as pd
 
 from kvi_core.disclosure.intervals import INTERVALL
 from kvi_core.disclosure.model import Layout, LinearTable
-from kvi_core.disclosure.screening import row_zones, settled_cheaply, short_by_zones
+from kvi_core.disclosure.screening import row_zones, settled_cheaply
 from kvi_core.disclosure.suppression import (
     INTERVAL,
     LINK,
@@ -202,15 +202,10 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
     rank = _preference(cells_all.assign(region=cells_all["tabell"] + ":" + cells_all["region"]), table, col_value)
     annual_cols = set(table.cell_col[:n_annual].tolist())
     parts = _period_parts(table.cell_col, period_parts, annual_cols)
-    geo = {y: (layouts[y], base[y], years[y].members) for y in used}
-    zone = row_zones(geo, same_zone, n_rows)
-    kommune_zone = row_zones(geo, same_zone, n_rows, niva="kommune")
+    zone = row_zones({y: (layouts[y], base[y], years[y].members) for y in used}, same_zone, n_rows)
 
     def screen(published, targets, need, stats, evidence) -> set[int]:
         return settled_cheaply(table.cols, published, truth_all, parts, zone, targets, need, stats, evidence)
-
-    def prove(published, targets, need, stats) -> list:
-        return short_by_zones(table.cols, published, truth_all, (kommune_zone, zone), targets, need, stats)
 
     plan = SuppressionPlan(
         table,
@@ -224,7 +219,6 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
         eliminate=False,
         exact=False,
         screen=screen,
-        prove=prove,
     )
     hidden, _ = plan.run()
 
