@@ -521,7 +521,8 @@ class _Block:
                 continue
             out.append(found[i])
             if self.plain[i]:
-                rest = [j for j in np.flatnonzero((self.cls == self.cls[i]) & self.plain).tolist() if j != i]
+                same = (self.cls == self.cls[i]) & self.plain & ~self.proven
+                rest = [j for j in np.flatnonzero(same).tolist() if j != i]
                 out.extend(self._intervals(rest).values())
         return out
 

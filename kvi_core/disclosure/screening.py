@@ -1,4 +1,5 @@
-"""Screening the linked system of years and periods one year at a time (DATA_CONTRACT §5, §8).
+"""Cheaper than one LP over everything: screening the linked system of years and periods one year
+(or one zone) at a time, and proving shortfalls zone by zone (DATA_CONTRACT §5, §8).
 
 In the linked system a period cell is the sum of one annual cell per year (its *parts*). A
 published period cell ties its parts together; nothing else links the years. Fix every hidden part
@@ -17,6 +18,10 @@ width 2, with the LP margin) carries over to the sum; any other needs only "not 
 What the screening does not settle (coupled cells and cells that fall short with them fixed) goes
 to the audit of the whole linked system. The screening only ever accepts; it never reports a
 shortfall.
+
+The opposite direction is here too: ``short_zone_by_zone`` drops every sum that reaches outside a
+target's zone (a relaxation), so what falls short there is proven short everywhere; the annual
+suppression uses it before the LPs over the whole table.
 """
 
 from __future__ import annotations
@@ -161,19 +166,20 @@ def short_zone_by_zone(
     need: Requirement | None = None,
     stats: AuditStats | None = None,
 ) -> list[Pinned]:
-    """Hidden columns of ``targets`` that provably fall short of ``need`` in the linked system,
-    each with its certificate, shown by a *relaxation* per zone: only the published columns whose
-    rows all lie in the target's own zone are kept (a fylke over all years: its kommuner, bydeler
-    and three-year cells), every other sum is dropped. Dropping a sum only lets the attacker's
-    tables range wider, so the relaxed interval contains the true one: a target that falls short
-    in it falls short in the whole system, and the relaxed LP's duals are a certificate made of
-    published columns. A target that meets the rule here is undecided (its tables need not add up
-    to the dropped sums) and is left to the whole system's audit.
+    """Hidden columns of ``targets`` that provably fall short of ``need``, each with its
+    certificate, shown by a *relaxation* per zone (``zone[r]``: a zone number per inner row, e.g.
+    its kommune or fylke): only the published columns whose rows all lie in the target's own zone
+    are kept (a kommune's own cells and its bydeler; a fylke's kommuner), every other sum is
+    dropped. Dropping a sum only lets the attacker's tables range wider (the box over every inner
+    row stays the whole system's), so the relaxed interval contains the true one: a target that
+    falls short in it falls short in the whole system, and the relaxed LP's duals are a
+    certificate made of published columns. A target that meets the rule here is undecided (its
+    tables need not add up to the dropped sums) and is left to the whole system's audit.
 
     The counterpart of ``settled_zone_by_zone``, which fixes the other rows (a restriction: it can
-    only accept). Most shortfalls in the linked system are a small kommune's cells narrowed by its
-    own pooled three-year cells, so they are proven here, in an LP the size of a fylke, instead of
-    one over the whole country and every year."""
+    only accept). Most shortfalls of a national table are a kommune's cells narrowed by its own
+    margins, so they are proven here in LPs of a few dozen variables instead of one each over the
+    whole country (used by ``suppression.suppress``)."""
     need = need if need is not None else Requirement()
     value, lo_zone, hi_zone = _zones_of_columns(cols, truth, zone)
     upper = box(value, published, truth)  # the whole system's box: a relaxation keeps every bound

@@ -353,8 +353,9 @@ class SuppressionPlan:
     # settles some audit targets more cheaply, with evidence (screening.settled_year_by_year):
     # (published, targets, need, stats, evidence) -> the settled targets; the rest get the full audit
     screen: Callable[..., set[int]] | None = None
-    # proves some of the rest short, with certificates (screening.short_zone_by_zone):
-    # (published, targets, need, stats) -> shortfalls; only what is left gets the full audit
+    # proves short, with certificates, some of the targets that the audit's known point and pushes
+    # left undecided (screening.short_by_zones): (published, targets, need=, stats=) -> shortfalls;
+    # only the rest get their own LPs over the whole table
     prove: Callable[..., list[Pinned]] | None = None
     rounds: int = 0
     reason: dict[int, str] = field(default_factory=dict)  # hidden column -> arsak
