@@ -16,7 +16,8 @@ from the start. Then interval rounds (no elimination, no exact step: both cost m
 size) hide period cells of the audit's certificates until every hidden cell of every table meets
 the rule in the linked system (overlapping periods included: 2021-2023 minus 2020-2022 is 2023
 minus 2020). Each round's audit settles what it can year by year, then fylke by fylke
-(``disclosure/screening.py``), and runs the LP over all years only for the rest.
+(``disclosure/screening.py``), proves what it can short kommune by kommune, and runs the LP over
+all years only for the rest.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kvi_core.disclosure.intervals import INTERVALL
+from kvi_core.disclosure.intervals import INTERVALL, Pinned
 from kvi_core.disclosure.model import Layout, LinearTable
-from kvi_core.disclosure.screening import row_zones, settled_cheaply
+from kvi_core.disclosure.screening import row_zones, settled_cheaply, short_by_zones
 from kvi_core.disclosure.suppression import (
     INTERVAL,
     LINK,
@@ -202,10 +203,15 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
     rank = _preference(cells_all.assign(region=cells_all["tabell"] + ":" + cells_all["region"]), table, col_value)
     annual_cols = set(table.cell_col[:n_annual].tolist())
     parts = _period_parts(table.cell_col, period_parts, annual_cols)
-    zone = row_zones({y: (layouts[y], base[y], years[y].members) for y in used}, same_zone, n_rows)
+    geo = {y: (layouts[y], base[y], years[y].members) for y in used}
+    zone = row_zones(geo, same_zone, n_rows)  # a fylke over the years
+    kommune_zone = row_zones(geo, same_zone, n_rows, niva="kommune")
 
     def screen(published, targets, need, stats, evidence) -> set[int]:
         return settled_cheaply(table.cols, published, truth_all, parts, zone, targets, need, stats, evidence)
+
+    def prove(published, targets, need, stats) -> list[Pinned]:
+        return short_by_zones(table.cols, published, truth_all, (kommune_zone, zone), targets, need, stats)
 
     plan = SuppressionPlan(
         table,
@@ -219,6 +225,7 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
         eliminate=False,
         exact=False,
         screen=screen,
+        prove=prove,
     )
     hidden, _ = plan.run()
 

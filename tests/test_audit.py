@@ -396,3 +396,25 @@ def test_a_slow_audit_shows_its_progress_and_a_quick_one_stays_quiet(tmp_path, m
     )
     assert lines[-1].startswith(f"kvi: kontroll [{4 * n_ind}/{4 * n_ind}] ")
     assert sum("treårsperioder" in ln for ln in lines) == n_ind
+
+
+@pytest.mark.parametrize("rule", ["eksakt", "intervall"])
+def test_print_audit_names_what_was_checked(rule):
+    """A clean audit says which rule it checked: under ``intervall`` also the primary cells' spans;
+    under ``eksakt`` (or a folder audited without its reasons file) only that nothing is pinned."""
+    empty = pd.DataFrame(columns=["indikator", "aar", "periode", "region", "aldersgruppe", "kategori", "nedre", "ovre"])
+    empty.attrs["summary"] = {"tabeller": 2, "celler": 10, "prikket": 3, "regel": rule}
+    buf = io.StringIO()
+    print_audit(empty, buf)
+    lines = buf.getvalue().splitlines()
+    assert lines[0] == "Kontrollert 2 tabeller (indikator og år eller treårsperiode) med 10 celler, hvorav 3 prikket."
+    assert lines[1].endswith("Prikkingen er trygg.")
+    assert ("regel intervall" in lines[1]) == (rule == "intervall")
+    short = pd.DataFrame([["x", 2024, "", "0101", "alle", "delvis", 1.0, 2.0]], columns=empty.columns).astype(
+        {"aar": int}
+    )
+    short.attrs["summary"] = empty.attrs["summary"]
+    buf = io.StringIO()
+    print_audit(short, buf)
+    assert ("snevrere" in buf.getvalue()) == (rule == "intervall")
+    assert "x 2024 0101 alle delvis: mellom 1 og 2" in buf.getvalue()

@@ -78,7 +78,7 @@ def _fake_kvi(tmp_path, stdout: str, stderr: str = "", code: int = 0) -> str:
 
 
 def test_smoke_check_accepts_kvis_own_audit_lines(tmp_path):
-    ok = "Kontrollert 4 tabeller (indikator og år) med 10 celler, hvorav 2 prikket.\\n"
+    ok = "Kontrollert 4 tabeller (indikator og år eller treårsperiode) med 10 celler, hvorav 2 prikket.\\n"
     assert _smoke().run(_fake_kvi(tmp_path, ok, "kvi: ferdig\\n"), ["audit", "x"], tmp_path) == [ok[:-2]]
 
 

@@ -484,3 +484,32 @@ _PROVEN: list[int] = []
 def test_zone_relaxation_proved_something_above():
     """The test above is not vacuous: over its seeds the relaxation proved shortfalls."""
     assert sum(_PROVEN) > 0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5])
+def test_an_interior_point_start_finds_the_same_shortfalls(seed, monkeypatch):
+    """A large block's first LP runs the interior point method with crossover
+    (``_BlockLP.IPM_FROM``). Which vertices the audit happens to see may differ, but what falls
+    short does not: acceptance needs LP evidence and every undecided cell gets its own max and min.
+    Forced on these small tables (the v1 pattern audited under rule intervall, which falls short),
+    it finds exactly the shortfalls of the simplex start, with the same whole-number bounds."""
+    from kvi_core.disclosure import intervals
+
+    m, inner = small_table(seed)
+    cells = suppress(inner, m, rule="eksakt")
+    simplex = intervals.audit_rule(cells, m, "intervall", inner=inner)
+    interior_starts = []
+    run = intervals._BlockLP._run
+
+    def spy(self):
+        interior_starts.append(self._cold)
+        run(self)
+
+    monkeypatch.setattr(intervals._BlockLP, "IPM_FROM", 0)
+    monkeypatch.setattr(intervals._BlockLP, "_run", spy)
+    interior = intervals.audit_rule(cells, m, "intervall", inner=inner)
+    assert len(simplex) > 0 and any(interior_starts)
+    key = ["region", "aldersgruppe", "kategori"]
+    a, b = simplex.sort_values(key).reset_index(drop=True), interior.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a[key], b[key])
+    assert (np.floor(a["ovre"] + 1e-6) == np.floor(b["ovre"] + 1e-6)).all()

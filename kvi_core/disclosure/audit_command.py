@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kvi_core.completeness import require_complete
-from kvi_core.disclosure.intervals import EPS, FINDING_COLUMNS, _audit
+from kvi_core.disclosure.intervals import EKSAKT, EPS, FINDING_COLUMNS, INTERVALL, _audit
 from kvi_core.errors import KviInputError
 from kvi_core.specs import TOTAL
 
@@ -251,23 +251,39 @@ def audit_directory(dir: Path, intern: Path | None = None, progress: TextIO | No
     return out
 
 
+# the last line of a clean audit and the first of one with findings, by the rule checked (§5)
+OK_TEXT = {
+    EKSAKT: "Ingen prikket celle kan regnes ut eller avgrenses til ett tall. Prikkingen er trygg.",
+    INTERVALL: (
+        "Ingen prikket celle kan regnes ut eller avgrenses til ett tall, og ingen primærprikket celle "
+        "kan avgrenses snevrere enn regel intervall tillater. Prikkingen er trygg."
+    ),
+}
+WARNING_TEXT = {
+    EKSAKT: "ADVARSEL: {n} prikkede celler kan regnes ut:",
+    INTERVALL: "ADVARSEL: {n} prikkede celler kan regnes ut eller avgrenses snevrere enn regelen tillater:",
+}
+
+
 def _fmt(x: float) -> str:
     return f"{x:.0f}" if abs(x - round(x)) < EPS else f"{x:.2f}".replace(".", ",")
 
 
 def print_audit(findings: pd.DataFrame, stream: TextIO) -> None:
-    """A short report in Norwegian: what was checked and every hidden cell that can be worked out."""
+    """A short report in Norwegian: what was checked, under which rule, and every hidden cell that
+    falls short of it."""
     s = findings.attrs.get("summary")
+    rule = (s or {}).get("regel", EKSAKT)
     if s:
         print(
-            f"Kontrollert {s['tabeller']} tabeller (indikator og år) med {s['celler']} celler, "
+            f"Kontrollert {s['tabeller']} tabeller (indikator og år eller treårsperiode) med {s['celler']} celler, "
             f"hvorav {s['prikket']} prikket.",
             file=stream,
         )
     if findings.empty:
-        print("Ingen prikket celle kan regnes ut eller avgrenses til ett tall. Prikkingen er trygg.", file=stream)
+        print(OK_TEXT.get(rule, OK_TEXT[EKSAKT]), file=stream)
         return
-    print(f"ADVARSEL: {len(findings)} prikkede celler kan regnes ut:", file=stream)
+    print(WARNING_TEXT.get(rule, WARNING_TEXT[EKSAKT]).format(n=len(findings)), file=stream)
     for r in findings.itertuples(index=False):
         when = getattr(r, "periode", "") or getattr(r, "aar", "")
         where = f"{getattr(r, 'indikator', '')} {when} ".lstrip()

@@ -193,7 +193,16 @@ def _classify(basis: SpanBasis, targets: list[_Item]) -> tuple[dict[int, float],
 
 
 class _BlockLP:
-    """One HiGHS model for a block; only the objective changes between solves."""
+    """One HiGHS model for a block; only the objective changes between solves.
+
+    The first solve of a large block runs the interior point method with crossover, which ends in a
+    basis like the simplex's: measured on the five-year linked system of one indicator (9 839
+    variables, 5 203 equations), about 3 s against 16 s for the primal simplex from the slack basis
+    (8 s against 29 s under load), and the warm primal solves after it are as quick. Every later
+    solve is a warm primal simplex.
+    """
+
+    IPM_FROM = 3000  # variables; below this the simplex's cold start is quicker
 
     def __init__(self, n: int, lower: np.ndarray, upper: float, rows: list[_Item], row_lo, row_hi):
         self.n = n
@@ -229,6 +238,7 @@ class _BlockLP:
         self._all = np.arange(n, dtype=np.int32)
         self._cost = np.zeros(n)
         self.solves = 0
+        self._cold = n >= self.IPM_FROM
 
     def mip_copy(self) -> highspy.Highs:
         """The same model with every variable a whole number."""
@@ -245,6 +255,18 @@ class _BlockLP:
         h.changeColsIntegrality(self.n, self._all, np.full(self.n, highspy.HighsVarType.kInteger))
         return h
 
+    def _run(self) -> None:
+        if not self._cold:
+            self.h.run()
+            return
+        self._cold = False
+        self.h.setOptionValue("solver", "ipm")
+        self.h.setOptionValue("run_crossover", "on")
+        try:
+            self.h.run()
+        finally:
+            self.h.setOptionValue("solver", "simplex")
+
     def solve(self, cost: np.ndarray, maximise: bool = False) -> tuple[float, np.ndarray, np.ndarray]:
         """Optimal objective, solution and row duals."""
         self.h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
@@ -253,7 +275,7 @@ class _BlockLP:
         if len(changed):
             self.h.changeColsCost(len(changed), changed, cost[changed])
             self._cost = cost.copy()
-        self.h.run()
+        self._run()
         self.solves += 1
         status = self.h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:  # a warm start after changed bounds can
