@@ -21,7 +21,7 @@ shortfall.
 
 The opposite direction is here too: ``short_zone_by_zone`` drops every sum that reaches outside a
 target's zone (a relaxation), so what falls short there is proven short everywhere; the annual
-suppression uses it before the LPs over the whole table.
+suppression and the linked three-year stage use it before the LPs over the whole table.
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ def short_zone_by_zone(
     The counterpart of ``settled_zone_by_zone``, which fixes the other rows (a restriction: it can
     only accept). Most shortfalls of a national table are a kommune's cells narrowed by its own
     margins, so they are proven here in LPs of a few dozen variables instead of one each over the
-    whole country (used by ``suppression.suppress``)."""
+    whole country (used by ``suppression.suppress`` and ``periods.suppress_periods``)."""
     need = need if need is not None else Requirement()
     value, lo_zone, hi_zone = _zones_of_columns(cols, truth, zone)
     upper = box(value, published, truth)  # the whole system's box: a relaxation keeps every bound
