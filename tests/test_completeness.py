@@ -11,6 +11,7 @@ from conftest import HAND_ROWS, row, write_extract
 
 from kvi_core.cli import main
 from kvi_core.completeness import check_folder
+from kvi_core.disclosure.audit_command import audit_directory
 from kvi_core.pipeline import compute
 
 
@@ -182,6 +183,10 @@ def test_three_years_across_a_split_pass_completeness_and_audit(tmp_path):
     assert (brudd["prikket"] == "false").all()
     assert check_folder(tmp_path / "ut") == []
     assert main(["audit", str(tmp_path / "ut")]) == 0
+    # the audit counts the break's empty cells apart: its hidden cells are metadata.json's
+    summary = audit_directory(tmp_path / "ut").attrs["summary"]
+    meta = json.loads((tmp_path / "ut" / "metadata.json").read_text(encoding="utf-8"))
+    assert summary["brudd"] > 0 and summary["prikket"] == meta["prikking"]["prikkede_celler"]
 
 
 def test_a_renumbered_kommune_keeps_its_three_year_trend(tmp_path):

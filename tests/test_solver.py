@@ -12,7 +12,8 @@ from kvi_core.resources import params_dir
 
 # Every line ``kvi audit`` may print (kvi_core/disclosure/audit_command.py, print_audit).
 AUDIT_LINE = re.compile(
-    r"Kontrollert \d+ tabeller \(indikator og år eller treårsperiode\) med \d+ celler, hvorav \d+ prikket\."
+    r"Kontrollert \d+ tabeller \(indikator og år eller treårsperiode\) med \d+ celler, hvorav \d+ prikket"
+    r"( og \d+ tomme på grunn av brudd)?\."
     r"|Ingen prikket celle kan regnes ut .*Prikkingen er trygg\."
     r"|ADVARSEL: \d+ prikkede celler kan regnes ut.*:"
     r"|  \S.*"

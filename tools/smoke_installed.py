@@ -25,7 +25,7 @@ STDOUT = {
     "demo-data": re.compile(r"Skrev \d+ rader .*SYNTETISKE data.*"),
     "compute": None,
     "audit": re.compile(
-        r"Kontrollert \d+ tabeller .* prikket\."
+        r"Kontrollert \d+ tabeller .* prikket( og \d+ tomme på grunn av brudd)?\."
         r"|Ingen prikket celle kan regnes ut .*Prikkingen er trygg\."
     ),
     "reports": None,

@@ -240,7 +240,11 @@ def audit_directory(dir: Path, intern: Path | None = None, progress: TextIO | No
             names.append(ind)
             summary["tabeller"] += len(periods)
             summary["celler"] += sum(len(c) for c in periods.values())
-            summary["prikket"] += sum(int(c["antall"].isna().sum()) for c in periods.values())
+            # a region with a break (§8) has empty numbers: published as such, not hidden
+            brudd = grp[grp["brudd"].astype(str).str.strip().str.lower().isin(["true", "1"])]
+            n_brudd = len(brudd) + len(brudd.drop_duplicates(["periode", "region", "aldersgruppe"]))  # + nevner
+            summary["brudd"] = summary.get("brudd", 0) + n_brudd
+            summary["prikket"] += sum(int(c["antall"].isna().sum()) for c in periods.values()) - n_brudd
         found = _audit_all(
             linked_tasks, workers(len(table)), one=_linked_one, done=lambda i: tell(f"{names[i]} år og treårsperioder")
         )
@@ -275,9 +279,10 @@ def print_audit(findings: pd.DataFrame, stream: TextIO) -> None:
     s = findings.attrs.get("summary")
     rule = (s or {}).get("regel", EKSAKT)
     if s:
+        brudd = f" og {s['brudd']} tomme på grunn av brudd" if s.get("brudd") else ""
         print(
             f"Kontrollert {s['tabeller']} tabeller (indikator og år eller treårsperiode) med {s['celler']} celler, "
-            f"hvorav {s['prikket']} prikket.",
+            f"hvorav {s['prikket']} prikket{brudd}.",
             file=stream,
         )
     if findings.empty:
