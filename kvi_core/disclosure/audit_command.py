@@ -240,11 +240,14 @@ def audit_directory(dir: Path, intern: Path | None = None, progress: TextIO | No
             names.append(ind)
             summary["tabeller"] += len(periods)
             summary["celler"] += sum(len(c) for c in periods.values())
-            # a region with a break (§8) has empty numbers: published as such, not hidden
-            brudd = grp[grp["brudd"].astype(str).str.strip().str.lower().isin(["true", "1"])]
-            n_brudd = len(brudd) + len(brudd.drop_duplicates(["periode", "region", "aldersgruppe"]))  # + nevner
-            summary["brudd"] = summary.get("brudd", 0) + n_brudd
-            summary["prikket"] += sum(int(c["antall"].isna().sum()) for c in periods.values()) - n_brudd
+            # a region with a break (§8) has empty numbers: published as such, not hidden (the flag
+            # read as require_complete checked it)
+            broken = grp[grp["brudd"].astype(str).str.strip().str.lower().eq("true")]
+            breaks = broken.groupby("periode")["region"].unique().to_dict()
+            for p, c in periods.items():
+                empty = c["region"].isin(breaks.get(p, ()))
+                summary["brudd"] = summary.get("brudd", 0) + int(empty.sum())
+                summary["prikket"] += int((c["antall"].isna() & ~empty).sum())
         found = _audit_all(
             linked_tasks, workers(len(table)), one=_linked_one, done=lambda i: tell(f"{names[i]} år og treårsperioder")
         )

@@ -238,7 +238,6 @@ class _BlockLP:
         self._all = np.arange(n, dtype=np.int32)
         self._cost = np.zeros(n)
         self.solves = 0
-        self._cold = n >= self.IPM_FROM
 
     def mip_copy(self) -> highspy.Highs:
         """The same model with every variable a whole number."""
@@ -255,11 +254,15 @@ class _BlockLP:
         h.changeColsIntegrality(self.n, self._all, np.full(self.n, highspy.HighsVarType.kInteger))
         return h
 
+    @property
+    def _cold(self) -> bool:
+        """The first solve of a large block (``IPM_FROM``)."""
+        return self.solves == 0 and self.n >= self.IPM_FROM
+
     def _run(self) -> None:
         if not self._cold:
             self.h.run()
             return
-        self._cold = False
         self.h.setOptionValue("solver", "ipm")
         self.h.setOptionValue("run_crossover", "on")
         try:
