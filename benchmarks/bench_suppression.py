@@ -7,7 +7,10 @@ Inner counts are synthesised per kommune from the 2023 population (kvi_core/data
 that about 4 % of the extract's persons have a need (most aged 0-66), with Poisson counts per
 kommune × age group and multinomial categories (about 60/10/10/20 %). Geography: 2024 with the
 demo KOSTRA grouping (and, with --bydeler, the shipped bydeler plus residual units).
-Prints figures only; nothing here is asserted.
+Prints figures only; nothing here is asserted. `LP` and `LP-iter` are the suppression's LP solves
+and their simplex and interior point iterations: the same in every run of the same code, unlike
+seconds on this shared machine (the same LP work measured 180-280 s in one session), so compare
+those first when a change is meant to save work.
 """
 
 from __future__ import annotations
@@ -116,7 +119,8 @@ def run(title: str, tables, naive: bool, threshold: int, rule: str = "intervall"
     print(f"\n== {title}, terskel {threshold}, regel {rule} ==")
     print(
         f"{'indikator':32s} {'celler':>6s} {'primær':>6s} {'prikket':>7s} {'andel':>6s} "
-        f"{'runder':>6s} {'prikk s':>7s} {'audit s':>7s} {'funn':>4s}" + ("  naiv-lekk" if naive else "")
+        f"{'runder':>6s} {'LP':>6s} {'LP-iter':>8s} {'prikk s':>7s} {'audit s':>7s} {'funn':>4s}"
+        + ("  naiv-lekk" if naive else "")
     )
     total = cpu = 0.0
     n_tables = 0
@@ -134,7 +138,8 @@ def run(title: str, tables, naive: bool, threshold: int, rule: str = "intervall"
         info = cells.attrs.get("prikking", {})
         line = (
             f"{ind:32s} {len(cells):6d} {n_prim:6d} {n_hidden:7d} {n_hidden / len(cells):6.1%} "
-            f"{info.get('runder', 0):6d} {t1 - t0:7.2f} {t2 - t1:7.2f} {len(findings):4d}"
+            f"{info.get('runder', 0):6d} {info.get('lp_losninger', 0):6d} {info.get('lp_iterasjoner', 0):8d} "
+            f"{t1 - t0:7.2f} {t2 - t1:7.2f} {len(findings):4d}"
         )
         if naive:
             line += f"  {naive_leaks(cells, members, threshold):9d}"

@@ -486,6 +486,16 @@ def test_zone_relaxation_proved_something_above():
     assert sum(_PROVEN) > 0
 
 
+def test_the_run_figures_count_the_lp_work_the_same_every_time():
+    """``attrs["prikking"]`` counts the audit's LP solves and their iterations (the benchmarks'
+    deterministic measure of work): non-zero when LPs ran, and the same in a second run."""
+    m, inner = small_table(2)
+    first = suppress(inner, m, rule="intervall").attrs["prikking"]
+    again = suppress(inner, m, rule="intervall").attrs["prikking"]
+    assert first["lp_losninger"] > 0 and first["lp_iterasjoner"] > 0
+    assert (first["lp_losninger"], first["lp_iterasjoner"]) == (again["lp_losninger"], again["lp_iterasjoner"])
+
+
 @pytest.mark.parametrize("seed", [1, 2, 5])
 def test_an_interior_point_start_finds_the_same_shortfalls(seed, monkeypatch):
     """A large block's first LP runs the interior point method with crossover

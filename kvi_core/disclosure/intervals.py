@@ -238,6 +238,8 @@ class _BlockLP:
         self._all = np.arange(n, dtype=np.int32)
         self._cost = np.zeros(n)
         self.solves = 0
+        self.iterations = 0  # simplex and interior point iterations: a measure of work that, unlike
+        # seconds on a shared machine, is the same in every run (``AuditStats.iterations``)
 
     def mip_copy(self) -> highspy.Highs:
         """The same model with every variable a whole number."""
@@ -270,6 +272,10 @@ class _BlockLP:
         finally:
             self.h.setOptionValue("solver", "simplex")
 
+    def _count(self) -> None:
+        info = self.h.getInfo()
+        self.iterations += info.simplex_iteration_count + max(info.ipm_iteration_count, 0)
+
     def solve(self, cost: np.ndarray, maximise: bool = False) -> tuple[float, np.ndarray, np.ndarray]:
         """Optimal objective, solution and row duals."""
         self.h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
@@ -280,10 +286,12 @@ class _BlockLP:
             self._cost = cost.copy()
         self._run()
         self.solves += 1
+        self._count()
         status = self.h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:  # a warm start after changed bounds can
             self.h.clearSolver()  # stall on a wrong status (seen: "Infeasible" with the true
             self.h.run()  # table feasible); a cold start settles it
+            self._count()
             status = self.h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
             raise KviInputError(f"tabellen kan ikke kontrolleres: LP-status {self.h.modelStatusToString(status)}")
@@ -295,6 +303,7 @@ class _BlockLP:
 class AuditStats:
     blocks: int = 0
     lp_solves: int = 0
+    iterations: int = 0  # simplex and interior point iterations of those solves (``_BlockLP``)
     mip_solves: int = 0
     exact: int = 0
 
@@ -479,6 +488,7 @@ class _Block:
                     out.append(p)
         out.extend(self._one_by_one(stats))
         stats.lp_solves += self.lp.solves
+        stats.iterations += self.lp.iterations
         return out
 
     def shown(self) -> dict[int, tuple[int, int]]:

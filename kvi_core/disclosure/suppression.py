@@ -498,5 +498,6 @@ class SuppressionPlan:
             "kontrollert": self.audited,
             "etter_arsak": dict(sorted(by_reason.items())),
             "lp_losninger": self.audit.lp_solves,
+            "lp_iterasjoner": self.audit.iterations,
             "mip_losninger": self.audit.mip_solves,
         }
