@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kvi_core.errors import KviInputError
-from kvi_core.output import COLUMNS, share_percent
+from kvi_core.output import COLUMNS, read_true, share_percent
 from kvi_core.publish import forbidden_in_publication
 from kvi_core.specs import AGE_GROUPS, CATEGORIES
 
@@ -130,7 +130,7 @@ def check_table(
             )
     prikket = t["prikket"].str.strip().str.lower()
     # a brudd row (tidsserie, three-year table) has no comparable number: empty and not prikket
-    brudd = t["brudd"].astype(str).str.strip().str.lower().eq("true") if "brudd" in t.columns else antall.isna() & False
+    brudd = read_true(t["brudd"]) if "brudd" in t.columns else antall.isna() & False
     t["_brudd"] = brudd
     bad_p = ~prikket.isin(["true", "false"])
     bad_p |= ~brudd & ((prikket == "true") != antall.isna())
@@ -368,7 +368,7 @@ def check_tidsserie(ts: pd.DataFrame, table: pd.DataFrame, name: str = "tidsseri
     key = ["indikator", "aar", "maltall"]
     src = table[key + ["region", "antall", "nevner", "andel"]].rename(columns={"region": "kilde_region"})
     m = ts[need].merge(src.astype(str), on=key + ["kilde_region"], how="left", suffixes=("", "_tab"), indicator=True)
-    brudd = m["brudd"].astype(str).str.strip().str.lower() == "true"
+    brudd = read_true(m["brudd"])
     out = []
     for col in ("antall", "nevner", "andel"):
         shown = m[col].astype(str).str.strip() != ""

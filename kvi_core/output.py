@@ -146,6 +146,12 @@ def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def read_true(values: pd.Series) -> pd.Series:
+    """A true/false column of a written CSV read back (as ``_csv_ready`` writes it): True where it
+    says ``true``, case and surrounding spaces ignored; anything else is False."""
+    return values.astype(str).str.strip().str.lower().eq("true")
+
+
 def write_csv(df: pd.DataFrame, path: Path, private: bool = False) -> None:
     data = _csv_ready(df)
     atomic_write(path, lambda tmp: data.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n"), private)

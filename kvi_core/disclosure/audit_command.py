@@ -12,6 +12,7 @@ import pandas as pd
 from kvi_core.completeness import require_complete
 from kvi_core.disclosure.intervals import EKSAKT, EPS, FINDING_COLUMNS, INTERVALL, _audit
 from kvi_core.errors import KviInputError
+from kvi_core.output import read_true
 from kvi_core.specs import TOTAL
 
 
@@ -188,7 +189,7 @@ def audit_directory(dir: Path, intern: Path | None = None, progress: TextIO | No
     _need(regioner, ["aar", "unit", "niva", "region", "region_navn"], reg_path)
     if table.empty:
         raise KviInputError(f"{ind_path} har ingen rader")
-    summary = {"tabeller": 0, "celler": 0, "prikket": 0, "lp": 0}
+    summary = {"tabeller": 0, "celler": 0, "prikket": 0, "brudd": 0, "lp": 0}
     rule, threshold, reasons, reasons_path = _rule_of(dir, intern)
     summary["regel"] = rule if reasons is not None else "eksakt"
     summary["publisert_med"], summary["begrunnelser"] = rule, str(reasons_path)
@@ -242,11 +243,11 @@ def audit_directory(dir: Path, intern: Path | None = None, progress: TextIO | No
             summary["celler"] += sum(len(c) for c in periods.values())
             # a region with a break (§8) has empty numbers: published as such, not hidden (the flag
             # read as require_complete checked it)
-            broken = grp[grp["brudd"].astype(str).str.strip().str.lower().eq("true")]
+            broken = grp[read_true(grp["brudd"])]
             breaks = broken.groupby("periode")["region"].unique().to_dict()
             for p, c in periods.items():
                 empty = c["region"].isin(breaks.get(p, ()))
-                summary["brudd"] = summary.get("brudd", 0) + int(empty.sum())
+                summary["brudd"] += int(empty.sum())
                 summary["prikket"] += int((c["antall"].isna() & ~empty).sum())
         found = _audit_all(
             linked_tasks, workers(len(table)), one=_linked_one, done=lambda i: tell(f"{names[i]} år og treårsperioder")
