@@ -238,6 +238,8 @@ class _BlockLP:
         self._all = np.arange(n, dtype=np.int32)
         self._cost = np.zeros(n)
         self.solves = 0
+        self._centre: highspy.HighsBasis | None = None
+        self._seeking_centre = False
         self.iterations = 0  # simplex and interior point iterations: a measure of work that, unlike
         # seconds on a shared machine, is the same in every run (``AuditStats.iterations``)
 
@@ -258,8 +260,8 @@ class _BlockLP:
 
     @property
     def _cold(self) -> bool:
-        """The first solve of a large block (``IPM_FROM``)."""
-        return self.solves == 0 and self.n >= self.IPM_FROM
+        """The first solve of a large block (``IPM_FROM``), or the search for the centre."""
+        return self.solves == 0 and (self.n >= self.IPM_FROM or self._seeking_centre)
 
     def _run(self) -> None:
         if not self._cold:
@@ -276,8 +278,25 @@ class _BlockLP:
         info = self.h.getInfo()
         self.iterations += info.simplex_iteration_count + max(info.ipm_iteration_count, 0)
 
-    def solve(self, cost: np.ndarray, maximise: bool = False) -> tuple[float, np.ndarray, np.ndarray]:
-        """Optimal objective, solution and row duals."""
+    def centre(self) -> np.ndarray:
+        """A vertex near the middle of the block's tables: the first solve, with no objective (the
+        interior point method goes to the middle, its crossover to a vertex nearby). Its basis is
+        kept as the start of every later ``solve(..., from_centre=True)``."""
+        self._seeking_centre = True
+        try:
+            x = self.solve(np.zeros(self.n))[1]
+        finally:
+            self._seeking_centre = False
+        self._centre = self.h.getBasis()
+        return x
+
+    def solve(
+        self, cost: np.ndarray, maximise: bool = False, from_centre: bool = False
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """Optimal objective, solution and row duals. ``from_centre``: start from the basis of
+        ``centre`` (when it ran) instead of the last solve's."""
+        if from_centre and self._centre is not None:
+            self.h.setBasis(self._centre)
         self.h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
         cost = np.asarray(cost, dtype=float)
         changed = np.flatnonzero(cost != self._cost).astype(np.int32)  # only these: a cheap update
@@ -423,6 +442,7 @@ class _Block:
     MIP_SECONDS = 2.0  # a MIP not proven in this time counts as a shortfall (the safe side)
     LOCAL_MAX = 60  # variables a local MIP may move
     USE_MIP = False  # local MIPs settle few cells at the limit and cost seconds (measured)
+    CENTRE_FROM = 3000  # variables: from here every target's LP starts from the centre (_BlockLP.centre)
 
     def __init__(self, eqs, ges, targets, lower, upper, seed):
         self.eqs, self.ges, self.targets = eqs, ges, targets
@@ -477,6 +497,8 @@ class _Block:
         self.lp_hi = np.full(len(tgs), -np.inf)
         if x_true is not None:
             self.see(x_true)
+        if n >= self.CENTRE_FROM:
+            self.see(self.lp.centre())
         self._push()  # without a known point, the first pushes give one
         self.proven = np.zeros(len(tgs), dtype=bool)
         if prove is not None:
@@ -532,7 +554,7 @@ class _Block:
             if before == 0:
                 return
             w = np.where(todo, rng.uniform(0.2, 1.0, len(todo)), 0.0)
-            self.see(self.lp.solve(self.tmat.T @ w, maximise=k % 2 == 0)[1])
+            self.see(self.lp.solve(self.tmat.T @ w, maximise=k % 2 == 0, from_centre=True)[1])
             todo = ~self.done()
             work = self.lp.h.getInfo().simplex_iteration_count + 20
             if k >= 1 and (before - int(todo.sum())) * 60 < work:
@@ -573,7 +595,7 @@ class _Block:
         for i in todo:
             if self.done()[i]:
                 continue
-            hi, x_hi, dual_hi = self.lp.solve(self.tmat[i].toarray().ravel(), maximise=True)
+            hi, x_hi, dual_hi = self.lp.solve(self.tmat[i].toarray().ravel(), maximise=True, from_centre=True)
             self.see(x_hi)
             if self.done()[i]:
                 continue
@@ -585,7 +607,7 @@ class _Block:
         for i, (hi, dual_hi) in high.items():
             if self.done()[i]:
                 continue
-            lo, x_lo, dual_lo = self.lp.solve(self.tmat[i].toarray().ravel())
+            lo, x_lo, dual_lo = self.lp.solve(self.tmat[i].toarray().ravel(), from_centre=True)
             self.see(x_lo)
             if not self.done()[i]:
                 short[i] = Pinned(self.tgs[i].col, lo + self.const[i], hi, _support(self.rows, dual_hi, dual_lo))
@@ -634,11 +656,12 @@ def _support(rows: list[_Item], *duals: np.ndarray) -> tuple[tuple[str, int], ..
     cols: set[tuple[str, int]] = set()
     for d in duals:
         weight: defaultdict[int, float] = defaultdict(float)
-        for it, y in zip(rows, d):
-            if abs(y) > 1e-7:
-                cols.add(("col", it.col))
-                for r in it.known:
-                    weight[r] += y
+        d = np.asarray(d)
+        for j in np.flatnonzero(np.abs(d) > 1e-7).tolist():  # a few rows of thousands
+            it, y = rows[j], float(d[j])
+            cols.add(("col", it.col))
+            for r in it.known:
+                weight[r] += y
         cols.update(("row", r) for r, w in weight.items() if abs(w) > 1e-7)
     return tuple(sorted(cols))
 
