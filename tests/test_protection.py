@@ -529,7 +529,7 @@ def test_an_interior_point_start_finds_the_same_shortfalls(seed, monkeypatch):
 def test_starting_every_lp_from_the_centre_finds_the_same_shortfalls(seed, monkeypatch):
     """A large block first finds a vertex near the middle of its tables (``_BlockLP.centre``) and
     starts every later LP from that basis, not from the last solve's vertex (measured on the
-    five-year linked system: 29 % fewer simplex iterations in its first round). Where the simplex
+    five-year linked system: 26-30 % fewer simplex iterations in its first round). Where the simplex
     starts changes only the path: forced on these small tables, the audit finds exactly the
     shortfalls of the usual start, with the same whole-number bounds, and it did start from the
     centre."""
