@@ -496,6 +496,14 @@ def test_the_run_figures_count_the_lp_work_the_same_every_time():
     assert (first["lp_losninger"], first["lp_iterasjoner"]) == (again["lp_losninger"], again["lp_iterasjoner"])
 
 
+def assert_same_shortfalls(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    """Two audits' findings name the same cells, with the same whole-number upper bounds."""
+    key = ["region", "aldersgruppe", "kategori"]
+    a, b = a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a[key], b[key])
+    assert (np.floor(a["ovre"] + 1e-6) == np.floor(b["ovre"] + 1e-6)).all()
+
+
 @pytest.mark.parametrize("seed", [1, 2, 5])
 def test_an_interior_point_start_finds_the_same_shortfalls(seed, monkeypatch):
     """A large block's first LP runs the interior point method with crossover
@@ -511,18 +519,15 @@ def test_an_interior_point_start_finds_the_same_shortfalls(seed, monkeypatch):
     interior_starts = []
     run = intervals._BlockLP._run
 
-    def spy(self):
+    def spy(self, interior=False):
         interior_starts.append(self._cold)
-        run(self)
+        run(self, interior)
 
     monkeypatch.setattr(intervals._BlockLP, "IPM_FROM", 0)
     monkeypatch.setattr(intervals._BlockLP, "_run", spy)
     interior = intervals.audit_rule(cells, m, "intervall", inner=inner)
     assert len(simplex) > 0 and any(interior_starts)
-    key = ["region", "aldersgruppe", "kategori"]
-    a, b = simplex.sort_values(key).reset_index(drop=True), interior.sort_values(key).reset_index(drop=True)
-    pd.testing.assert_frame_equal(a[key], b[key])
-    assert (np.floor(a["ovre"] + 1e-6) == np.floor(b["ovre"] + 1e-6)).all()
+    assert_same_shortfalls(simplex, interior)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 5])
@@ -541,15 +546,12 @@ def test_starting_every_lp_from_the_centre_finds_the_same_shortfalls(seed, monke
     restarts = []
     solve = intervals._BlockLP.solve
 
-    def spy(self, cost, maximise=False, from_centre=False):
+    def spy(self, cost, maximise=False, from_centre=False, interior=False):
         restarts.append(from_centre and self._centre is not None)
-        return solve(self, cost, maximise, from_centre)
+        return solve(self, cost, maximise, from_centre, interior)
 
     monkeypatch.setattr(intervals._BlockLP, "solve", spy)
     monkeypatch.setattr(intervals._Block, "CENTRE_FROM", 0)
     centred = intervals.audit_rule(cells, m, "intervall", inner=inner)
     assert len(usual) > 0 and any(restarts)
-    key = ["region", "aldersgruppe", "kategori"]
-    a, b = usual.sort_values(key).reset_index(drop=True), centred.sort_values(key).reset_index(drop=True)
-    pd.testing.assert_frame_equal(a[key], b[key])
-    assert (np.floor(a["ovre"] + 1e-6) == np.floor(b["ovre"] + 1e-6)).all()
+    assert_same_shortfalls(usual, centred)

@@ -239,7 +239,6 @@ class _BlockLP:
         self._cost = np.zeros(n)
         self.solves = 0
         self._centre: highspy.HighsBasis | None = None
-        self._seeking_centre = False
         self.iterations = 0  # simplex and interior point iterations: a measure of work that, unlike
         # seconds on a shared machine, is the same in every run (``AuditStats.iterations``)
 
@@ -260,11 +259,11 @@ class _BlockLP:
 
     @property
     def _cold(self) -> bool:
-        """The first solve of a large block (``IPM_FROM``), or the search for the centre."""
-        return self.solves == 0 and (self.n >= self.IPM_FROM or self._seeking_centre)
+        """The first solve of a large block (``IPM_FROM``)."""
+        return self.solves == 0 and self.n >= self.IPM_FROM
 
-    def _run(self) -> None:
-        if not self._cold:
+    def _run(self, interior: bool = False) -> None:
+        if not (interior or self._cold):
             self.h.run()
             return
         self.h.setOptionValue("solver", "ipm")
@@ -282,19 +281,16 @@ class _BlockLP:
         """A vertex near the middle of the block's tables: the first solve, with no objective (the
         interior point method goes to the middle, its crossover to a vertex nearby). Its basis is
         kept as the start of every later ``solve(..., from_centre=True)``."""
-        self._seeking_centre = True
-        try:
-            x = self.solve(np.zeros(self.n))[1]
-        finally:
-            self._seeking_centre = False
+        x = self.solve(np.zeros(self.n), interior=True)[1]
         self._centre = self.h.getBasis()
         return x
 
     def solve(
-        self, cost: np.ndarray, maximise: bool = False, from_centre: bool = False
+        self, cost: np.ndarray, maximise: bool = False, from_centre: bool = False, interior: bool = False
     ) -> tuple[float, np.ndarray, np.ndarray]:
         """Optimal objective, solution and row duals. ``from_centre``: start from the basis of
-        ``centre`` (when it ran) instead of the last solve's."""
+        ``centre`` (when it ran) instead of the last solve's; ``interior``: run the interior point
+        method with crossover (as the first solve of a large block does)."""
         if from_centre and self._centre is not None:
             self.h.setBasis(self._centre)
         self.h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
@@ -303,7 +299,7 @@ class _BlockLP:
         if len(changed):
             self.h.changeColsCost(len(changed), changed, cost[changed])
             self._cost = cost.copy()
-        self._run()
+        self._run(interior)
         self.solves += 1
         self._count()
         status = self.h.getModelStatus()
