@@ -546,12 +546,68 @@ def test_starting_every_lp_from_the_centre_finds_the_same_shortfalls(seed, monke
     restarts = []
     solve = intervals._BlockLP.solve
 
-    def spy(self, cost, maximise=False, from_centre=False, interior=False):
+    def spy(self, cost, maximise=False, from_centre=False, interior=False, goal=None):
         restarts.append(from_centre and self._centre is not None)
-        return solve(self, cost, maximise, from_centre, interior)
+        return solve(self, cost, maximise, from_centre, interior, goal)
 
     monkeypatch.setattr(intervals._BlockLP, "solve", spy)
     monkeypatch.setattr(intervals._Block, "CENTRE_FROM", 0)
     centred = intervals.audit_rule(cells, m, "intervall", inner=inner)
     assert len(usual) > 0 and any(restarts)
     assert_same_shortfalls(usual, centred)
+
+
+def test_a_solve_with_a_goal_stops_there_or_gives_the_true_optimum():
+    """``_BlockLP.solve(goal=...)`` on x0 + x1 + x2 = 10, x2 + x3 = 6, 0 <= x <= 20, where x0
+    ranges over [0, 10]. A goal of 4 for the maximum of x0 is reached: the result is 4 and so is x0.
+    A goal of 12 is out of reach: the result, the solution and the duals are those of the LP
+    without a goal. A goal of 3 for the minimum is reached; without a goal the row is free again."""
+    from kvi_core.disclosure import intervals
+
+    rows = [intervals._Item(0, np.array([0, 1, 2]), 10.0), intervals._Item(1, np.array([2, 3]), 6.0)]
+
+    def block():
+        lp = intervals._BlockLP(4, np.zeros(4), 20.0, rows, [10.0, 6.0], [10.0, 6.0], goal_row=True)
+        lp.centre()
+        return lp
+
+    cost = np.array([1.0, 0, 0, 0])
+    plain = block().solve(cost, maximise=True, from_centre=True)
+    assert plain[0] == pytest.approx(10.0)
+    lp = block()
+    reached = lp.solve(cost, maximise=True, from_centre=True, goal=(np.array([0]), 4.0))
+    assert reached[0] == pytest.approx(4.0) and reached[1][0] == pytest.approx(4.0)
+    beyond = lp.solve(cost, maximise=True, from_centre=True, goal=(np.array([0]), 12.0))
+    assert beyond[0] == pytest.approx(10.0) and beyond[1][0] == pytest.approx(10.0)
+    assert len(beyond[2]) == len(rows) and np.allclose(beyond[2], plain[2])
+    low = lp.solve(cost, from_centre=True, goal=(np.array([0]), 3.0))  # the minimum is 0: stops at 3
+    assert low[0] == pytest.approx(3.0)
+    assert lp.solve(cost, from_centre=True)[0] == pytest.approx(0.0)  # no goal: the row is free again
+
+
+@pytest.mark.parametrize("seed", [3, 17, 41])
+def test_the_large_block_path_of_the_linked_stage_holds_for_an_independent_lp_attacker(seed, monkeypatch):
+    """Blocks of the linked five-year systems (``_Block.CENTRE_FROM`` variables or more) take
+    another path: only their independent equations, every LP from the centre, and each target's
+    max and min stopped at the value that would settle it (the goal row). Forced on every block
+    of four small random years, the three-year stage still leaves every hidden annual and period
+    cell within rule intervall for the independent LP attacker, and goals were both reached and
+    missed (a missed goal is a true optimum: its duals pick the cells to hide)."""
+    from kvi_core.disclosure import intervals
+
+    outcomes = []
+    solve = intervals._BlockLP.solve
+
+    def spy(self, cost, maximise=False, from_centre=False, interior=False, goal=None):
+        out = solve(self, cost, maximise, from_centre, interior, goal)
+        if goal is not None:
+            outcomes.append(abs(out[0] - goal[1]) < 1e-6)
+        return out
+
+    monkeypatch.setattr(intervals._Block, "CENTRE_FROM", 0)
+    monkeypatch.setattr(intervals._BlockLP, "solve", spy)
+    tables, regioner = _random_years(seed)
+    per = suppress_periods(tables, regioner, 5, "intervall")
+    bad, hidden = linked_shortfalls(tables, per)
+    assert bad == [] and len(hidden) > 0
+    assert True in outcomes and False in outcomes
