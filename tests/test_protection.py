@@ -93,6 +93,20 @@ def test_intervall_holds_for_an_independent_lp_attacker(seed):
     assert shortfalls(cells, m) == []
 
 
+@pytest.mark.parametrize("seed", [11, 29, 4242])
+def test_intervall_holds_on_the_large_block_path_too(seed, monkeypatch):
+    """National tables' large blocks (``_Block.CENTRE_FROM`` variables or more) start every LP
+    from the centre and stop each max and min at the value that would settle the cell (the goal
+    row). Forced on every block of a small table, the annual suppression still meets rule
+    intervall for the independent LP attacker."""
+    from kvi_core.disclosure import intervals
+
+    monkeypatch.setattr(intervals._Block, "CENTRE_FROM", 0)
+    m, inner = small_table(seed)
+    cells = suppress(inner, m, rule="intervall")
+    assert cells["hidden"].any() and shortfalls(cells, m) == []
+
+
 # --- three-year figures -------------------------------------------------------------------------
 
 
@@ -587,9 +601,9 @@ def test_a_solve_with_a_goal_stops_there_or_gives_the_true_optimum():
 
 @pytest.mark.parametrize("seed", [3, 17, 41])
 def test_the_large_block_path_of_the_linked_stage_holds_for_an_independent_lp_attacker(seed, monkeypatch):
-    """Blocks of the linked five-year systems (``_Block.CENTRE_FROM`` variables or more) take
-    another path: only their independent equations, every LP from the centre, and each target's
-    max and min stopped at the value that would settle it (the goal row). Forced on every block
+    """Large blocks (``_Block.CENTRE_FROM`` variables or more: the linked five-year systems and
+    their screening) take another path: only their independent equations, every LP from the centre,
+    and each target's max and min stopped at the value that would settle it (the goal row). Forced on every block
     of four small random years, the three-year stage still leaves every hidden annual and period
     cell within rule intervall for the independent LP attacker, and goals were both reached and
     missed (a missed goal is a true optimum: its duals pick the cells to hide)."""

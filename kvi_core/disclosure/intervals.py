@@ -482,7 +482,7 @@ class _Block:
     MIP_SECONDS = 2.0  # a MIP not proven in this time counts as a shortfall (the safe side)
     LOCAL_MAX = 60  # variables a local MIP may move
     USE_MIP = False  # local MIPs settle few cells at the limit and cost seconds (measured)
-    CENTRE_FROM = 3000  # variables: from here every target's LP starts from the centre (_BlockLP.centre)
+    CENTRE_FROM = 800  # variables: from here every target's LP starts from the centre (_BlockLP.centre)
 
     def __init__(self, eqs, ges, targets, lower, upper, seed):
         self.eqs, self.ges, self.targets = eqs, ges, targets
