@@ -101,10 +101,19 @@ def test_intervall_holds_on_the_large_block_path_too(seed, monkeypatch):
     intervall for the independent LP attacker."""
     from kvi_core.disclosure import intervals
 
+    goals = []
+    solve = intervals._BlockLP.solve
+
+    def spy(self, cost, maximise=False, from_centre=False, interior=False, goal=None):
+        goals.append(goal is not None)
+        return solve(self, cost, maximise, from_centre, interior, goal)
+
     monkeypatch.setattr(intervals._Block, "CENTRE_FROM", 0)
+    monkeypatch.setattr(intervals._BlockLP, "solve", spy)
     m, inner = small_table(seed)
     cells = suppress(inner, m, rule="intervall")
     assert cells["hidden"].any() and shortfalls(cells, m) == []
+    assert any(goals)
 
 
 # --- three-year figures -------------------------------------------------------------------------
@@ -597,6 +606,13 @@ def test_a_solve_with_a_goal_stops_there_or_gives_the_true_optimum():
     low = lp.solve(cost, from_centre=True, goal=(np.array([0]), 3.0))  # the minimum is 0: stops at 3
     assert low[0] == pytest.approx(3.0)
     assert lp.solve(cost, from_centre=True)[0] == pytest.approx(0.0)  # no goal: the row is free again
+    # another target's variables: x0 + x1 = 10 - x2 ranges over [4, 10]; the row's old entry is gone
+    both = np.array([1.0, 1.0, 0, 0])
+    assert lp.solve(both, maximise=True, from_centre=True, goal=(np.array([0, 1]), 7.0))[0] == pytest.approx(7.0)
+    assert lp.solve(both, from_centre=True, goal=(np.array([0, 1]), 3.0))[0] == pytest.approx(4.0)
+    assert lp.solve(cost, maximise=True, from_centre=True, goal=(np.array([0]), 12.0))[0] == pytest.approx(10.0)
+    with pytest.raises(ValueError):
+        intervals._BlockLP(4, np.zeros(4), 20.0, rows, [10.0, 6.0], [10.0, 6.0]).solve(cost, goal=(np.array([0]), 1.0))
 
 
 @pytest.mark.parametrize("seed", [3, 17, 41])

@@ -202,7 +202,7 @@ class _BlockLP:
     solve is a warm primal simplex.
     """
 
-    IPM_FROM = 3000  # variables; below this the simplex's cold start is quicker
+    IPM_FROM = 3000  # variables; below this the simplex's cold start is quicker (``centre`` always uses IPM)
 
     def __init__(
         self, n: int, lower: np.ndarray, upper: float, rows: list[_Item], row_lo, row_hi, goal_row: bool = False
@@ -244,6 +244,7 @@ class _BlockLP:
         self._cost = np.zeros(n)
         self.solves = 0
         self._centre: highspy.HighsBasis | None = None
+        self.goal_row = goal_row
         self._goal_var = np.zeros(0, dtype=np.int64)  # the variables of the goal row
         self._goal_on = False
         self.iterations = 0  # simplex and interior point iterations: a measure of work that, unlike
@@ -312,9 +313,10 @@ class _BlockLP:
         ``goal`` = (variables, g), only with ``goal_row``: the objective is the sum of those
         variables, and the solve only needs to know whether it reaches g. The goal row caps the sum
         at g (from above when maximising, from below when minimising), so the simplex stops on
-        reaching it instead of going on to the optimum. The result is then g (a table the attacker cannot rule out, as
-        always); when g is out of reach the cap never binds, its dual is 0, and the result, the
-        solution and the duals are those of the LP without it."""
+        reaching it instead of going on to the optimum. The result is then g (a table the attacker
+        cannot rule out, as always); when g is out of reach the cap never binds, its dual is 0, and
+        the result is the optimum of the LP without it, with an optimal solution and duals of that
+        LP (which of several, among ties, may differ)."""
         self._set_goal(goal, maximise)
         if from_centre and self._centre is not None:
             self.h.setBasis(self._centre)
@@ -344,18 +346,26 @@ class _BlockLP:
         inf = highspy.kHighsInf
         if goal is None:
             if self._goal_on:
-                self.h.changeRowBounds(self.m, -inf, inf)
+                _ok(self.h.changeRowBounds(self.m, -inf, inf))
                 self._goal_on = False
             return
+        if not self.goal_row:
+            raise ValueError("_BlockLP.solve: a goal needs goal_row=True")
         var, g = np.asarray(goal[0], dtype=np.int64), float(goal[1])
         if not np.array_equal(var, self._goal_var):
             for j in np.setdiff1d(self._goal_var, var).tolist():
-                self.h.changeCoeff(self.m, j, 0.0)
+                _ok(self.h.changeCoeff(self.m, j, 0.0))
             for j in np.setdiff1d(var, self._goal_var).tolist():
-                self.h.changeCoeff(self.m, j, 1.0)
+                _ok(self.h.changeCoeff(self.m, j, 1.0))
             self._goal_var = var
-        self.h.changeRowBounds(self.m, -inf, g) if maximise else self.h.changeRowBounds(self.m, g, inf)
+        _ok(self.h.changeRowBounds(self.m, -inf, g) if maximise else self.h.changeRowBounds(self.m, g, inf))
         self._goal_on = True
+
+
+def _ok(status: highspy.HighsStatus) -> None:
+    """HiGHS reports a failed model change only in its return value."""
+    if status != highspy.HighsStatus.kOk:
+        raise RuntimeError(f"HiGHS: endring av modellen feilet ({status})")
 
 
 @dataclass
@@ -667,7 +677,7 @@ class _Block:
         shortfall. (Measured: about half the simplex iterations on the linked five-year systems.
         Smaller blocks go on from the last vertex in a few iterations, and a changed goal row
         would cost each solve a new factorisation: there it is left out.)"""
-        large = self.lp.centred
+        large = self.lp.centred and self.lp.goal_row
         return self.lp.solve(
             self.tmat[i].toarray().ravel(), maximise=maximise, from_centre=True, goal=goal if large else None
         )
