@@ -101,19 +101,29 @@ def test_intervall_holds_on_the_large_block_path_too(seed, monkeypatch):
     intervall for the independent LP attacker."""
     from kvi_core.disclosure import intervals
 
-    goals = []
-    solve = intervals._BlockLP.solve
-
-    def spy(self, cost, maximise=False, from_centre=False, interior=False, goal=None):
-        goals.append(goal is not None)
-        return solve(self, cost, maximise, from_centre, interior, goal)
-
     monkeypatch.setattr(intervals._Block, "CENTRE_FROM", 0)
-    monkeypatch.setattr(intervals._BlockLP, "solve", spy)
+    solves = watch_solves(monkeypatch)
     m, inner = small_table(seed)
     cells = suppress(inner, m, rule="intervall")
     assert cells["hidden"].any() and shortfalls(cells, m) == []
-    assert any(goals)
+    assert any(goal is not None for _, goal, _ in solves)
+
+
+def watch_solves(monkeypatch) -> list[tuple[bool, float | None, float]]:
+    """Record every later ``_BlockLP.solve``: (it started from the centre, its goal, its result)."""
+    from kvi_core.disclosure import intervals
+
+    seen = []
+    solve = intervals._BlockLP.solve
+
+    def spy(self, cost, maximise=False, from_centre=False, interior=False, goal=None):
+        centred = from_centre and self._centre is not None
+        out = solve(self, cost, maximise, from_centre, interior, goal)
+        seen.append((centred, goal, out[0]))
+        return out
+
+    monkeypatch.setattr(intervals._BlockLP, "solve", spy)
+    return seen
 
 
 # --- three-year figures -------------------------------------------------------------------------
@@ -566,17 +576,10 @@ def test_starting_every_lp_from_the_centre_finds_the_same_shortfalls(seed, monke
     m, inner = small_table(seed)
     cells = suppress(inner, m, rule="eksakt")
     usual = intervals.audit_rule(cells, m, "intervall", inner=inner)
-    restarts = []
-    solve = intervals._BlockLP.solve
-
-    def spy(self, cost, maximise=False, from_centre=False, interior=False, goal=None):
-        restarts.append(from_centre and self._centre is not None)
-        return solve(self, cost, maximise, from_centre, interior, goal)
-
-    monkeypatch.setattr(intervals._BlockLP, "solve", spy)
+    solves = watch_solves(monkeypatch)
     monkeypatch.setattr(intervals._Block, "CENTRE_FROM", 0)
     centred = intervals.audit_rule(cells, m, "intervall", inner=inner)
-    assert len(usual) > 0 and any(restarts)
+    assert len(usual) > 0 and any(restart for restart, _, _ in solves)
     assert_same_shortfalls(usual, centred)
 
 
@@ -598,21 +601,21 @@ def test_a_solve_with_a_goal_stops_there_or_gives_the_true_optimum():
     plain = block().solve(cost, maximise=True, from_centre=True)
     assert plain[0] == pytest.approx(10.0)
     lp = block()
-    reached = lp.solve(cost, maximise=True, from_centre=True, goal=(np.array([0]), 4.0))
+    reached = lp.solve(cost, maximise=True, from_centre=True, goal=4.0)
     assert reached[0] == pytest.approx(4.0) and reached[1][0] == pytest.approx(4.0)
-    beyond = lp.solve(cost, maximise=True, from_centre=True, goal=(np.array([0]), 12.0))
+    beyond = lp.solve(cost, maximise=True, from_centre=True, goal=12.0)
     assert beyond[0] == pytest.approx(10.0) and beyond[1][0] == pytest.approx(10.0)
     assert len(beyond[2]) == len(rows) and np.allclose(beyond[2], plain[2])
-    low = lp.solve(cost, from_centre=True, goal=(np.array([0]), 3.0))  # the minimum is 0: stops at 3
+    low = lp.solve(cost, from_centre=True, goal=3.0)  # the minimum is 0: stops at 3
     assert low[0] == pytest.approx(3.0)
     assert lp.solve(cost, from_centre=True)[0] == pytest.approx(0.0)  # no goal: the row is free again
     # another target's variables: x0 + x1 = 10 - x2 ranges over [4, 10]; the row's old entry is gone
     both = np.array([1.0, 1.0, 0, 0])
-    assert lp.solve(both, maximise=True, from_centre=True, goal=(np.array([0, 1]), 7.0))[0] == pytest.approx(7.0)
-    assert lp.solve(both, from_centre=True, goal=(np.array([0, 1]), 3.0))[0] == pytest.approx(4.0)
-    assert lp.solve(cost, maximise=True, from_centre=True, goal=(np.array([0]), 12.0))[0] == pytest.approx(10.0)
+    assert lp.solve(both, maximise=True, from_centre=True, goal=7.0)[0] == pytest.approx(7.0)
+    assert lp.solve(both, from_centre=True, goal=3.0)[0] == pytest.approx(4.0)
+    assert lp.solve(cost, maximise=True, from_centre=True, goal=12.0)[0] == pytest.approx(10.0)
     with pytest.raises(ValueError):
-        intervals._BlockLP(4, np.zeros(4), 20.0, rows, [10.0, 6.0], [10.0, 6.0]).solve(cost, goal=(np.array([0]), 1.0))
+        intervals._BlockLP(4, np.zeros(4), 20.0, rows, [10.0, 6.0], [10.0, 6.0]).solve(cost, goal=1.0)
 
 
 @pytest.mark.parametrize("seed", [3, 17, 41])
@@ -625,19 +628,11 @@ def test_the_large_block_path_of_the_linked_stage_holds_for_an_independent_lp_at
     missed (a missed goal is a true optimum: its duals pick the cells to hide)."""
     from kvi_core.disclosure import intervals
 
-    outcomes = []
-    solve = intervals._BlockLP.solve
-
-    def spy(self, cost, maximise=False, from_centre=False, interior=False, goal=None):
-        out = solve(self, cost, maximise, from_centre, interior, goal)
-        if goal is not None:
-            outcomes.append(abs(out[0] - goal[1]) < 1e-6)
-        return out
-
     monkeypatch.setattr(intervals._Block, "CENTRE_FROM", 0)
-    monkeypatch.setattr(intervals._BlockLP, "solve", spy)
+    solves = watch_solves(monkeypatch)
     tables, regioner = _random_years(seed)
     per = suppress_periods(tables, regioner, 5, "intervall")
     bad, hidden = linked_shortfalls(tables, per)
     assert bad == [] and len(hidden) > 0
-    assert True in outcomes and False in outcomes
+    reached = [abs(value - goal) < 1e-6 for _, goal, value in solves if goal is not None]
+    assert True in reached and False in reached

@@ -208,7 +208,7 @@ class _BlockLP:
         self, n: int, lower: np.ndarray, upper: float, rows: list[_Item], row_lo, row_hi, goal_row: bool = False
     ):
         self.n = n
-        self.m = len(rows)  # the block's rows; with ``goal_row``, the goal row (``solve(goal=...)``) follows
+        self.m = len(rows)  # the block's rows; with ``goal_row``, the goal row (``solve(goal=g)``) follows
         k = self.m + int(goal_row)
         indptr = np.cumsum([0] + [len(it.var) for it in rows] + [0] * int(goal_row))
         data = np.ones(int(indptr[-1]))
@@ -245,7 +245,7 @@ class _BlockLP:
         self.solves = 0
         self._centre: highspy.HighsBasis | None = None
         self.goal_row = goal_row
-        self._goal_var = np.zeros(0, dtype=np.int64)  # the variables of the goal row
+        self._goal_cost = np.zeros(n)  # the goal row's coefficients (the last goal's objective)
         self._goal_on = False
         self.iterations = 0  # simplex and interior point iterations: a measure of work that, unlike
         # seconds on a shared machine, is the same in every run (``AuditStats.iterations``)
@@ -304,24 +304,24 @@ class _BlockLP:
         maximise: bool = False,
         from_centre: bool = False,
         interior: bool = False,
-        goal: tuple[np.ndarray, float] | None = None,
+        goal: float | None = None,
     ) -> tuple[float, np.ndarray, np.ndarray]:
         """Optimal objective, solution and row duals. ``from_centre``: start from the basis of
         ``centre`` (when it ran) instead of the last solve's; ``interior``: run the interior point
         method with crossover (as the first solve of a large block does).
 
-        ``goal`` = (variables, g), only with ``goal_row``: the objective is the sum of those
-        variables, and the solve only needs to know whether it reaches g. The goal row caps the sum
-        at g (from above when maximising, from below when minimising), so the simplex stops on
-        reaching it instead of going on to the optimum. The result is then g (a table the attacker
-        cannot rule out, as always); when g is out of reach the cap never binds, its dual is 0, and
-        the result is the optimum of the LP without it, with an optimal solution and duals of that
-        LP (which of several, among ties, may differ)."""
-        self._set_goal(goal, maximise)
+        ``goal`` = g, only with ``goal_row``: the solve only needs to know whether the objective
+        reaches g. The goal row (the objective as a row) caps it at g (from above when maximising,
+        from below when minimising), so the simplex stops on reaching it instead of going on to the
+        optimum. The result is then g (a table the attacker cannot rule out, as always); when g is
+        out of reach the cap never binds, its dual is 0, and the result is the optimum of the LP
+        without it, with an optimal solution and duals of that LP (which of several, among ties, may
+        differ)."""
+        cost = np.asarray(cost, dtype=float)
+        self._set_goal(cost, goal, maximise)
         if from_centre and self._centre is not None:
             self.h.setBasis(self._centre)
         self.h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
-        cost = np.asarray(cost, dtype=float)
         changed = np.flatnonzero(cost != self._cost).astype(np.int32)  # only these: a cheap update
         if len(changed):
             self.h.changeColsCost(len(changed), changed, cost[changed])
@@ -341,8 +341,8 @@ class _BlockLP:
         dual = np.asarray(sol.row_dual)[: self.m]
         return self.h.getInfo().objective_function_value, np.asarray(sol.col_value), dual
 
-    def _set_goal(self, goal: tuple[np.ndarray, float] | None, maximise: bool) -> None:
-        """Put the goal row in place (its variables and its bound), or free it."""
+    def _set_goal(self, cost: np.ndarray, goal: float | None, maximise: bool) -> None:
+        """Make the goal row this objective capped at ``goal``, or free it."""
         inf = highspy.kHighsInf
         if goal is None:
             if self._goal_on:
@@ -351,14 +351,10 @@ class _BlockLP:
             return
         if not self.goal_row:
             raise ValueError("_BlockLP.solve: a goal needs goal_row=True")
-        var, g = np.asarray(goal[0], dtype=np.int64), float(goal[1])
-        if not np.array_equal(var, self._goal_var):
-            for j in np.setdiff1d(self._goal_var, var).tolist():
-                _ok(self.h.changeCoeff(self.m, j, 0.0))
-            for j in np.setdiff1d(var, self._goal_var).tolist():
-                _ok(self.h.changeCoeff(self.m, j, 1.0))
-            self._goal_var = var
-        _ok(self.h.changeRowBounds(self.m, -inf, g) if maximise else self.h.changeRowBounds(self.m, g, inf))
+        for j in np.flatnonzero(cost != self._goal_cost).tolist():  # only the entries that change
+            _ok(self.h.changeCoeff(self.m, j, float(cost[j])))
+        self._goal_cost = cost.copy()
+        _ok(self.h.changeRowBounds(self.m, -inf, goal) if maximise else self.h.changeRowBounds(self.m, goal, inf))
         self._goal_on = True
 
 
@@ -648,9 +644,8 @@ class _Block:
         for i in todo:
             if self.done()[i]:
                 continue
-            var = self.tmat.indices[self.tmat.indptr[i] : self.tmat.indptr[i + 1]]
             reach = max(self.need_up[i], math.ceil(self.lp_lo[i] - EPS) + self.need_w[i]) + self.margin[i]
-            hi, x_hi, dual_hi = self._solve(i, True, (var, reach - self.const[i]))
+            hi, x_hi, dual_hi = self._solve(i, True, reach)
             self.see(x_hi)
             if self.done()[i]:
                 continue
@@ -662,25 +657,22 @@ class _Block:
         for i, (hi, dual_hi) in high.items():
             if self.done()[i]:
                 continue
-            var = self.tmat.indices[self.tmat.indptr[i] : self.tmat.indptr[i + 1]]
             reach = math.floor(self.lp_hi[i] + EPS) - self.need_w[i] - self.margin[i]
-            lo, x_lo, dual_lo = self._solve(i, False, (var, reach - self.const[i]))
+            lo, x_lo, dual_lo = self._solve(i, False, reach)
             self.see(x_lo)
             if not self.done()[i]:
                 short[i] = Pinned(self.tgs[i].col, lo + self.const[i], hi, _support(self.rows, dual_hi, dual_lo))
         return short
 
-    def _solve(self, i: int, maximise: bool, goal: tuple[np.ndarray, float]) -> tuple[float, np.ndarray, np.ndarray]:
+    def _solve(self, i: int, maximise: bool, reach: float) -> tuple[float, np.ndarray, np.ndarray]:
         """Target i's max or min. In a block that starts every solve from the centre, the solve
-        stops at the value that would settle the target (``_BlockLP.solve``'s goal): reaching it
-        settles the target; falling short of it gives the true optimum, whose duals certify the
-        shortfall. (Measured: about half the simplex iterations on the linked five-year systems.
-        Smaller blocks go on from the last vertex in a few iterations, and a changed goal row
-        would cost each solve a new factorisation: there it is left out.)"""
-        large = self.lp.centred and self.lp.goal_row
-        return self.lp.solve(
-            self.tmat[i].toarray().ravel(), maximise=maximise, from_centre=True, goal=goal if large else None
-        )
+        stops at ``reach``, the value that would settle the target (``_BlockLP.solve``'s goal):
+        reaching it settles the target; falling short of it gives the true optimum, whose duals
+        certify the shortfall. (Measured: about half the simplex iterations on the linked five-year
+        systems. Smaller blocks go on from the last vertex in a few iterations, and a changed goal
+        row would cost each solve a new factorisation: there it is left out.)"""
+        goal = reach - self.const[i] if self.lp.centred and self.lp.goal_row else None
+        return self.lp.solve(self.tmat[i].toarray().ravel(), maximise=maximise, from_centre=True, goal=goal)
 
     def _mip(self) -> highspy.Highs:
         if self._mip_model is None:
