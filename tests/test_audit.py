@@ -192,6 +192,27 @@ def test_identical_cells_one_hidden_one_shown_is_pinned():
     assert f.nedre.iloc[0] == f.ovre.iloc[0] == cells.loc[i, "antall"].iloc[0]
 
 
+def test_the_attackers_system_follows_its_columns_also_when_a_list_changes():
+    """``intervals._system``: inner rows 0, 1, 2; row 0 shown as 2, rows 1 and 2 hidden (each ≥ 1),
+    their sum 5 shown. The unknowns are rows 1 and 2, the sum says x1 + x2 = 3, and each target is
+    one unknown. The rows of each column are read once per list of columns and remembered; a list
+    changed in place is read again: with the sum over rows 1 and 2 only, x1 + x2 = 5."""
+    from kvi_core.disclosure import intervals
+
+    cols = [(0,), (1,), (2,), (0, 1, 2)]
+    published = np.array([True, False, False, True])
+    values = np.array([2.0, np.nan, np.nan, 5.0])
+
+    def system():
+        s = intervals._system(cols, published, values, [1, 2], 3)
+        eqs = [(e.col, e.var.tolist(), e.rhs, e.known) for e in s.eqs]
+        return s.var_rows.tolist(), s.lower.tolist(), eqs, [(t.col, t.var.tolist(), t.rhs) for t in s.targets]
+
+    assert system() == ([1, 2], [1.0, 1.0], [(3, [0, 1], 3.0, (0,))], [(1, [0], 0.0), (2, [1], 0.0)])
+    cols[3] = (1, 2)
+    assert system()[2] == [(3, [0, 1], 5.0, ())]
+
+
 def test_nothing_hidden_or_zeros_only():
     m = geo(KOM)
     cells = aggregate(inner_counts(m, {}, default=0), m)

@@ -12,4 +12,3 @@ _.vis_forside, _.vis_indikatorer, _.vis_bydeler, _.vis_metode, _.vis_vedlegg  # 
 _.vis_landet, _.vis_variasjon, _.vis_fylker_og_kostragrupper  # called by notebooks/nasjonal_oversikt.ipynb
 _.handle_starttag, _.handle_endtag, _.handle_data  # html.parser.HTMLParser hooks (tests/test_reporting.py)
 mtime  # part of an lru_cache key (reporting/render.py _load)
-USE_MIP, _._local_mip  # disclosure/intervals.py: local MIPs kept for experiments behind a switch (off)

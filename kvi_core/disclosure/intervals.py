@@ -83,45 +83,67 @@ class _System:
 def _system(
     cols: list[tuple[int, ...]], published: np.ndarray, values: np.ndarray, targets: Iterable[int], n_rows: int
 ) -> _System:
-    single = {rows[0]: c for c, rows in enumerate(cols) if len(rows) == 1}
+    ptr, idx = _column_rows(cols)
+    size = np.diff(ptr)
+    single = np.flatnonzero(size == 1)
+    single_row = idx[ptr[single]]
     known = np.full(n_rows, np.nan)
     lower = np.zeros(n_rows)
-    for r, c in single.items():
-        if published[c]:
-            known[r] = values[c]
-        else:
-            lower[r] = 1.0
+    pub_single = np.asarray(published, dtype=bool)[single]
+    known[single_row[pub_single]] = np.asarray(values, dtype=float)[single[pub_single]]
+    lower[single_row[~pub_single]] = 1.0
     used = np.zeros(n_rows, dtype=bool)
-    for rows in cols:
-        used[list(rows)] = True
+    used[idx] = True
     var_rows = np.flatnonzero(used & np.isnan(known))
     var_of = np.full(n_rows, -1, dtype=np.int64)
     var_of[var_rows] = np.arange(len(var_rows))
     sys_ = _System(var_rows, lower[var_rows])
+    # per entry of every column: its variable (or -1: a known row) and the known value
+    var = var_of[idx]
+    is_var = var >= 0
+    owner = np.repeat(np.arange(len(cols)), size)
+    kn_sum = np.bincount(owner, weights=np.where(is_var, 0.0, np.nan_to_num(known[idx])), minlength=len(cols))
+    n_var = np.bincount(owner, weights=is_var, minlength=len(cols))
+    low_sum = np.bincount(owner[is_var], weights=sys_.lower[var[is_var]], minlength=len(cols))
 
     def split(c: int) -> tuple[np.ndarray, float, tuple[int, ...]]:
-        rows = np.asarray(cols[c], dtype=np.int64)
-        v = var_of[rows]
-        k = rows[v < 0]
-        return v[v >= 0], float(known[k].sum()), tuple(k.tolist())
+        a, b = ptr[c], ptr[c + 1]
+        mine = is_var[a:b]
+        return var[a:b][mine], float(kn_sum[c]), tuple(idx[a:b][~mine].tolist())
 
-    for c, rows in enumerate(cols):
-        if len(rows) <= 1:
-            continue
-        var, kn, krows = split(c)
-        if not len(var):
-            continue
-        if published[c]:
-            sys_.eqs.append(_Item(c, var, values[c] - kn, krows))
-        elif 1.0 - kn > sys_.lower[var].sum() + EPS:  # "hidden ≥ 1" says more than the row bounds
-            sys_.ges.append(_Item(c, var, 1.0 - kn, krows))
+    pub = np.asarray(published, dtype=bool)
+    wanted = (size > 1) & (n_var > 0) & (pub | (1.0 - kn_sum > low_sum + EPS))  # "hidden ≥ 1" says more
+    for c in np.flatnonzero(wanted).tolist():  # than the row bounds
+        v, kn, krows = split(c)
+        if pub[c]:
+            sys_.eqs.append(_Item(c, v, values[c] - kn, krows))
+        else:
+            sys_.ges.append(_Item(c, v, 1.0 - kn, krows))
     for c in targets:
-        var, kn, krows = split(c)
-        if len(var):
-            sys_.targets.append(_Item(c, var, kn, krows))
+        v, kn, krows = split(c)
+        if len(v):
+            sys_.targets.append(_Item(c, v, kn, krows))
         else:
             sys_.pinned.append(Pinned(c, kn, kn, tuple(("row", r) for r in krows)))
     return sys_
+
+
+_ROWS_CACHE: list[tuple[list, list, tuple[np.ndarray, np.ndarray]]] = []
+
+
+def _column_rows(cols: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
+    """The inner rows of every column as (start, rows), CSR-style. The last few lists of columns
+    are remembered (a suppression audits the same columns round after round); a list is reused only
+    while it holds the same tuples it held then."""
+    for seen, copy, out in _ROWS_CACHE:
+        if seen is cols and copy == cols:
+            return out
+    ptr = np.zeros(len(cols) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in cols], out=ptr[1:])
+    idx = np.fromiter((r for rows in cols for r in rows), dtype=np.int64, count=int(ptr[-1]))
+    _ROWS_CACHE.insert(0, (cols, list(cols), (ptr, idx)))
+    del _ROWS_CACHE[4:]
+    return ptr, idx
 
 
 def _blocks(sys_: _System) -> tuple[int, np.ndarray]:
@@ -239,8 +261,6 @@ class _BlockLP:
         ):
             self.h.setOptionValue(opt, val)
         self.h.passModel(lp)
-        self._lp = lp
-        self._all = np.arange(n, dtype=np.int32)
         self._cost = np.zeros(n)
         self.solves = 0
         self._centre: highspy.HighsBasis | None = None
@@ -249,21 +269,6 @@ class _BlockLP:
         self._goal_on = False
         self.iterations = 0  # simplex and interior point iterations: a measure of work that, unlike
         # seconds on a shared machine, is the same in every run (``AuditStats.iterations``)
-
-    def mip_copy(self) -> highspy.Highs:
-        """The same model with every variable a whole number."""
-        h = new_highs()
-        for opt, val in (
-            ("output_flag", False),
-            ("threads", 1),
-            ("random_seed", 0),
-            ("mip_rel_gap", 0.0),
-            ("mip_abs_gap", 0.0),
-        ):
-            h.setOptionValue(opt, val)
-        h.passModel(self._lp)
-        h.changeColsIntegrality(self.n, self._all, np.full(self.n, highspy.HighsVarType.kInteger))
-        return h
 
     @property
     def _cold(self) -> bool:
@@ -369,7 +374,6 @@ class AuditStats:
     blocks: int = 0
     lp_solves: int = 0
     iterations: int = 0  # simplex and interior point iterations of those solves (``_BlockLP``)
-    mip_solves: int = 0
     exact: int = 0
 
 
@@ -464,10 +468,6 @@ def box(values: np.ndarray, published: np.ndarray, truth: np.ndarray | None) -> 
     return 10.0 * vmax + 1000.0
 
 
-def _integral(x: np.ndarray) -> bool:
-    return bool(np.all(np.abs(x - np.round(x)) < 1e-7))
-
-
 class _Block:
     """The interval audit of one connected block of variables.
 
@@ -480,21 +480,15 @@ class _Block:
     number (floor(max) ≥ x + 2 and floor(max) − ceil(min) ≥ 3), so that no claim rests on a
     fractional LP vertex at the limit (docs/METHOD.md). Acceptance only ever needs LP evidence, so
     it does not depend on which cells are audited together: the audit after suppression and
-    ``kvi audit`` decide as the suppression did. (``_local_mip``/``whole-number`` evidence is kept
-    for experiments: ``USE_MIP``.)
+    ``kvi audit`` decide as the suppression did.
     """
 
     MAX_PUSHES = 60
-    MIP_SECONDS = 2.0  # a MIP not proven in this time counts as a shortfall (the safe side)
-    LOCAL_MAX = 60  # variables a local MIP may move
-    USE_MIP = False  # local MIPs settle few cells at the limit and cost seconds (measured)
     CENTRE_FROM = 800  # variables: from here every target's LP starts from the centre (_BlockLP.centre)
 
     def __init__(self, eqs, ges, targets, lower, upper, seed):
         self.eqs, self.ges, self.targets = eqs, ges, targets
         self.lower, self.upper, self.seed = lower, upper, seed
-        self._mip_model = None
-        self.base: np.ndarray | None = None  # a whole-number table of the block (the true one, if known)
 
     def audit(
         self,
@@ -540,8 +534,6 @@ class _Block:
             (np.ones(int(ptr[-1])), np.concatenate([t.var for t in tgs]), ptr), shape=(len(tgs), n)
         )
         self.const = np.array([t.rhs for t in tgs])
-        self.int_lo = np.full(len(tgs), np.inf)
-        self.int_hi = np.full(len(tgs), -np.inf)
         self.lp_lo = np.full(len(tgs), np.inf)
         self.lp_hi = np.full(len(tgs), -np.inf)
         if x_true is not None:
@@ -574,13 +566,6 @@ class _Block:
         val = self.tmat @ x + self.const
         np.minimum(self.lp_lo, val, out=self.lp_lo)
         np.maximum(self.lp_hi, val, out=self.lp_hi)
-        if not _integral(x):
-            return
-        if self.base is None:
-            self.base = np.round(x)
-        val = np.round(val)
-        np.minimum(self.int_lo, val, out=self.int_lo)
-        np.maximum(self.int_hi, val, out=self.int_hi)
 
     def done(self) -> np.ndarray:
         """Targets whose LP evidence so far meets the rule (with the margin of the class note). A
@@ -651,7 +636,7 @@ class _Block:
                 continue
             hi += self.const[i]  # the maximum: the goal row did not bind (else the target is settled)
             if math.floor(hi + EPS) < self.need_up[i] + self.margin[i]:  # the maximum alone falls short
-                short[i] = Pinned(self.tgs[i].col, float(min(self.lp_lo[i], hi)), hi, _support(self.rows, dual_hi))
+                short[i] = Pinned(self.tgs[i].col, float(min(self.lp_lo[i], hi)), hi, self._support(dual_hi))
             else:
                 high[i] = (hi, dual_hi)
         for i, (hi, dual_hi) in high.items():
@@ -661,7 +646,7 @@ class _Block:
             lo, x_lo, dual_lo = self._solve(i, False, reach)
             self.see(x_lo)
             if not self.done()[i]:
-                short[i] = Pinned(self.tgs[i].col, lo + self.const[i], hi, _support(self.rows, dual_hi, dual_lo))
+                short[i] = Pinned(self.tgs[i].col, lo + self.const[i], hi, self._support(dual_hi, dual_lo))
         return short
 
     def _solve(self, i: int, maximise: bool, reach: float) -> tuple[float, np.ndarray, np.ndarray]:
@@ -672,59 +657,28 @@ class _Block:
         systems. Smaller blocks go on from the last vertex in a few iterations, and a changed goal
         row would cost each solve a new factorisation: there it is left out.)"""
         goal = reach - self.const[i] if self.lp.centred and self.lp.goal_row else None
-        return self.lp.solve(self.tmat[i].toarray().ravel(), maximise=maximise, from_centre=True, goal=goal)
+        cost = np.zeros(self.lp.n)
+        cost[self.tgs[i].var] = 1.0
+        return self.lp.solve(cost, maximise=maximise, from_centre=True, goal=goal)
 
-    def _mip(self) -> highspy.Highs:
-        if self._mip_model is None:
-            self._mip_model = self.lp.mip_copy()
-        return self._mip_model
-
-    def _local_mip(self, cost: np.ndarray, maximise: bool, x_lp: np.ndarray, stats: AuditStats) -> None:
-        """Look for a whole-number table near an LP optimum: only the variables where the optimum
-        differs from a known whole-number table (and the target's own) may move; every other one
-        stays at its known value. Any solution is a table the attacker cannot rule out."""
-        if self.base is None:
-            return
-        move = (np.abs(x_lp - self.base) > 1e-9) | (cost != 0)
-        if move.sum() > self.LOCAL_MAX:
-            return
-        h = self._mip()
-        lo = np.where(move, self.lower, self.base)
-        hi = np.where(move, self.upper, self.base)
-        h.changeColsBounds(self.lp.n, self.lp._all, lo.astype(float), hi.astype(float))
-        try:
-            self._run_mip(h, cost, maximise, stats)
-        finally:
-            h.changeColsBounds(self.lp.n, self.lp._all, self.lower.astype(float), np.full(self.lp.n, float(self.upper)))
-
-    def _run_mip(self, h: highspy.Highs, cost: np.ndarray, maximise: bool, stats: AuditStats) -> tuple[float, bool]:
-        """Solve the MIP for this objective; any whole-number solution is seen. (value, proven)"""
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
-        h.changeColsCost(self.lp.n, self.lp._all, np.asarray(cost, dtype=float))
-        h.setOptionValue("time_limit", h.getRunTime() + self.MIP_SECONDS)  # HiGHS's clock runs on
-        h.run()
-        stats.mip_solves += 1
-        info = h.getInfo()
-        optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        if optimal or info.primal_solution_status == 2:  # a feasible whole-number table: evidence
-            self.see(np.asarray(h.getSolution().col_value))
-        return float(info.objective_function_value), optimal
-
-
-def _support(rows: list[_Item], *duals: np.ndarray) -> tuple[tuple[str, int], ...]:
-    """What certifies a bound: constraint rows with a non-zero dual, and the known rows
-    (published inner cells) whose combined dual weight is non-zero."""
-    cols: set[tuple[str, int]] = set()
-    for d in duals:
-        weight: defaultdict[int, float] = defaultdict(float)
-        d = np.asarray(d)
-        for j in np.flatnonzero(np.abs(d) > 1e-7).tolist():  # a few rows of thousands
-            it, y = rows[j], float(d[j])
-            cols.add(("col", it.col))
-            for r in it.known:
-                weight[r] += y
-        cols.update(("row", r) for r, w in weight.items() if abs(w) > 1e-7)
-    return tuple(sorted(cols))
+    def _support(self, *duals: np.ndarray) -> tuple[tuple[str, int], ...]:
+        """What certifies a bound: constraint rows with a non-zero dual, and the known rows
+        (published inner cells) whose combined dual weight is non-zero."""
+        if not hasattr(self, "_known"):
+            ptr = np.cumsum([0] + [len(it.known) for it in self.rows])
+            rows = np.fromiter((r for it in self.rows for r in it.known), dtype=np.int64, count=int(ptr[-1]))
+            self._known_rows, local = np.unique(rows, return_inverse=True)
+            shape = (len(self.rows), len(self._known_rows))
+            self._known = sparse.csr_matrix((np.ones(len(rows)), local.ravel(), ptr), shape=shape)
+            self._row_col = np.array([it.col for it in self.rows], dtype=np.int64)
+        cols: set[tuple[str, int]] = set()
+        for d in duals:
+            d = np.asarray(d)
+            nz = np.flatnonzero(np.abs(d) > 1e-7)  # a few rows of thousands
+            cols.update(("col", c) for c in self._row_col[nz].tolist())
+            weight = self._known[nz].T @ d[nz]
+            cols.update(("row", r) for r in self._known_rows[np.abs(weight) > 1e-7].tolist())
+        return tuple(sorted(cols))
 
 
 # --- public API -----------------------------------------------------------------------------------

@@ -499,5 +499,4 @@ class SuppressionPlan:
             "etter_arsak": dict(sorted(by_reason.items())),
             "lp_losninger": self.audit.lp_solves,
             "lp_iterasjoner": self.audit.iterations,
-            "mip_losninger": self.audit.mip_solves,
         }
