@@ -22,6 +22,7 @@ The table model is in ``model.py``, the exact elimination in ``elimination.py``.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -661,23 +662,27 @@ class _Block:
         cost[self.tgs[i].var] = 1.0
         return self.lp.solve(cost, maximise=maximise, from_centre=True, goal=goal)
 
+    @functools.cached_property
+    def _known_of_rows(self) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+        """For certificates: which known inner rows each constraint row holds (a 0/1 matrix over
+        the known rows listed in the second item), and each constraint row's column."""
+        ptr = np.cumsum([0] + [len(it.known) for it in self.rows])
+        rows = np.fromiter((r for it in self.rows for r in it.known), dtype=np.int64, count=int(ptr[-1]))
+        known_rows, local = np.unique(rows, return_inverse=True)
+        mat = sparse.csr_matrix((np.ones(len(rows)), local.ravel(), ptr), shape=(len(self.rows), len(known_rows)))
+        return mat, known_rows, np.array([it.col for it in self.rows], dtype=np.int64)
+
     def _support(self, *duals: np.ndarray) -> tuple[tuple[str, int], ...]:
         """What certifies a bound: constraint rows with a non-zero dual, and the known rows
         (published inner cells) whose combined dual weight is non-zero."""
-        if not hasattr(self, "_known"):
-            ptr = np.cumsum([0] + [len(it.known) for it in self.rows])
-            rows = np.fromiter((r for it in self.rows for r in it.known), dtype=np.int64, count=int(ptr[-1]))
-            self._known_rows, local = np.unique(rows, return_inverse=True)
-            shape = (len(self.rows), len(self._known_rows))
-            self._known = sparse.csr_matrix((np.ones(len(rows)), local.ravel(), ptr), shape=shape)
-            self._row_col = np.array([it.col for it in self.rows], dtype=np.int64)
+        mat, known_rows, row_col = self._known_of_rows
         cols: set[tuple[str, int]] = set()
         for d in duals:
             d = np.asarray(d)
             nz = np.flatnonzero(np.abs(d) > 1e-7)  # a few rows of thousands
-            cols.update(("col", c) for c in self._row_col[nz].tolist())
-            weight = self._known[nz].T @ d[nz]
-            cols.update(("row", r) for r in self._known_rows[np.abs(weight) > 1e-7].tolist())
+            cols.update(("col", c) for c in row_col[nz].tolist())
+            weight = mat[nz].T @ d[nz]
+            cols.update(("row", r) for r in known_rows[np.abs(weight) > 1e-7].tolist())
         return tuple(sorted(cols))
 
 
