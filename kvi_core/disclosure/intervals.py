@@ -84,13 +84,14 @@ class _System:
 def _system(
     cols: list[tuple[int, ...]], published: np.ndarray, values: np.ndarray, targets: Iterable[int], n_rows: int
 ) -> _System:
-    ptr, idx = _column_rows(cols)
+    ptr, idx = column_rows(cols)
     size = np.diff(ptr)
     single = np.flatnonzero(size == 1)
     single_row = idx[ptr[single]]
     known = np.full(n_rows, np.nan)
     lower = np.zeros(n_rows)
-    pub_single = np.asarray(published, dtype=bool)[single]
+    pub = np.asarray(published, dtype=bool)
+    pub_single = pub[single]
     known[single_row[pub_single]] = np.asarray(values, dtype=float)[single[pub_single]]
     lower[single_row[~pub_single]] = 1.0
     used = np.zeros(n_rows, dtype=bool)
@@ -112,7 +113,6 @@ def _system(
         mine = is_var[a:b]
         return var[a:b][mine], float(kn_sum[c]), tuple(idx[a:b][~mine].tolist())
 
-    pub = np.asarray(published, dtype=bool)
     wanted = (size > 1) & (n_var > 0) & (pub | (1.0 - kn_sum > low_sum + EPS))  # "hidden ≥ 1" says more
     for c in np.flatnonzero(wanted).tolist():  # than the row bounds
         v, kn, krows = split(c)
@@ -132,16 +132,19 @@ def _system(
 _ROWS_CACHE: list[tuple[list, list, tuple[np.ndarray, np.ndarray]]] = []
 
 
-def _column_rows(cols: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
-    """The inner rows of every column as (start, rows), CSR-style. The last few lists of columns
-    are remembered (a suppression audits the same columns round after round); a list is reused only
-    while it holds the same tuples it held then."""
+def column_rows(cols: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
+    """The inner rows of every column as (start, rows), CSR-style, read-only (``_system`` and
+    ``screening._matrix``). The last few lists of columns are remembered (a suppression audits the
+    same columns round after round); a list is reused only while it holds the same tuples it held
+    then."""
     for seen, copy, out in _ROWS_CACHE:
         if seen is cols and copy == cols:
             return out
     ptr = np.zeros(len(cols) + 1, dtype=np.int64)
     np.cumsum([len(r) for r in cols], out=ptr[1:])
     idx = np.fromiter((r for rows in cols for r in rows), dtype=np.int64, count=int(ptr[-1]))
+    ptr.setflags(write=False)  # shared by every caller
+    idx.setflags(write=False)
     _ROWS_CACHE.insert(0, (cols, list(cols), (ptr, idx)))
     del _ROWS_CACHE[4:]
     return ptr, idx

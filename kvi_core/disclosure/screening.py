@@ -30,7 +30,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from kvi_core.disclosure.intervals import AuditStats, Pinned, Requirement, box, pinned_cells
+from kvi_core.disclosure.intervals import AuditStats, Pinned, Requirement, box, column_rows, pinned_cells
 from kvi_core.disclosure.model import PER_UNIT
 
 
@@ -308,6 +308,5 @@ def _matrix(cols: list[tuple[int, ...]], n_rows: int):
     """The columns as a sparse 0/1 matrix (one row per column)."""
     from scipy import sparse
 
-    ptr = np.cumsum([0] + [len(r) for r in cols])
-    idx = np.fromiter((r for rows in cols for r in rows), dtype=np.int64, count=int(ptr[-1]))
-    return sparse.csr_matrix((np.ones(len(idx)), idx, ptr), shape=(len(cols), n_rows))
+    ptr, idx = column_rows(cols)
+    return sparse.csr_matrix((np.ones(len(idx)), idx, ptr), shape=(len(cols), n_rows), copy=True)
