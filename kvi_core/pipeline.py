@@ -19,6 +19,7 @@ from kvi_core.errors import KviInputError
 from kvi_core.indicators import aggregate, inner_counts, unit_positions
 from kvi_core.intake import arrow_of, read_extract
 from kvi_core.output import long_table, sort_table
+from kvi_core.publish import WITNESS_FILE
 from kvi_core.specs import IndicatorSpec, load_specs
 
 
@@ -174,6 +175,7 @@ def outputs(
     linked = periods and not unsuppressed and bool(periods_of(years))
     reasons = []  # prikking_begrunnelse.csv (internal)
     period_cells: dict[str, pd.DataFrame] = {}
+    witnesses: dict[tuple[str, int], pd.DataFrame] = {}  # prikking_vitner.parquet (internal)
     if unsuppressed:
         cells_of = {(j.indikator, j.aar): aggregate(j.inner, j.members) for j in work}
     else:
@@ -186,7 +188,9 @@ def outputs(
                 file=sys.stderr,
                 flush=True,
             )
-        cells_of, period_cells = runner.suppress_all(work, settings, workers, None if quiet else runner.stderr_progress)
+        cells_of, period_cells, witnesses = runner.suppress_all(
+            work, settings, workers, None if quiet else runner.stderr_progress
+        )
     tables = []
     for j in work:
         cells = cells_of[(j.indikator, j.aar)]
@@ -232,6 +236,8 @@ def outputs(
         files["variasjon_3ar.csv"] = _variasjon_3ar(table_3ar)
     begrunnelse = pd.concat(reasons, ignore_index=True)
     files["prikking_begrunnelse.csv"] = begrunnelse
+    if witnesses:
+        files[WITNESS_FILE] = _witness_table(witnesses)
     meta["prikking"] = _reason_summary(begrunnelse)
     if len(years) > 1:
         files["tidsserie.csv"] = tidsserie(table, regioner)
@@ -241,6 +247,29 @@ def outputs(
 
 
 # --- three-year figures and the reason for every hidden cell (contract §8, §6) -----------------
+
+
+def _witness_table(witnesses: dict[tuple[str, int], pd.DataFrame]) -> pd.DataFrame:
+    """``prikking_vitner.parquet`` (internal): every annual table's witness tables (the tables that
+    show each hidden cell's audited interval, as the inner cells where they differ from the true
+    table), which ``kvi audit`` checks and uses instead of solving the LPs again."""
+    from pandas.api.types import union_categoricals
+
+    parts = [f for _, f in sorted(witnesses.items())]
+    cat = lambda c: union_categoricals([f[c] for f in parts])  # noqa: E731 (as categories: 1e6 rows a table)
+    keys = sorted(witnesses)
+    size = [len(f) for f in parts]
+    return pd.DataFrame(
+        {
+            "indikator": pd.Categorical(np.repeat([k[0] for k in keys], size)),
+            "aar": np.repeat([k[1] for k in keys], size),
+            "vitne": np.concatenate([f["vitne"].to_numpy() for f in parts]),
+            "unit": cat("unit"),
+            "aldersgruppe": cat("aldersgruppe"),
+            "kategori": cat("kategori"),
+            "antall": np.concatenate([f["antall"].to_numpy() for f in parts]),
+        }
+    )
 
 
 def _reasons(cells: pd.DataFrame, indikator: str, aar: int, periode: str) -> pd.DataFrame:

@@ -58,8 +58,10 @@ INTERNAL_FILES = (
     "indikatorer_uprikket.csv",
     "indikatorer_uprikket.parquet",
     "prikking_begrunnelse.csv",
+    "prikking_vitner.parquet",
     "intern_metadata.json",
 )
+WITNESS_FILE = "prikking_vitner.parquet"  # the tables that show each hidden cell's interval
 # kvi's own bookkeeping inside a folder (not data).
 STAMP = ".kvi-beregning.json"  # what ``kvi reports`` computed the tables from
 BOOKKEEPING = (STAMP,)

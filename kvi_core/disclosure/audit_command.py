@@ -93,9 +93,29 @@ def workers(rows: int) -> int:
 
 
 def _audit_one(task: tuple) -> tuple[pd.DataFrame, object]:
-    cells, members, rule, truth, threshold = task
+    cells, members, rule, truth, threshold, witnesses = task
     inner = None if truth is None else _inner_of(cells, truth, members)
-    return _audit(cells, members, rule=rule, truth=truth, threshold=threshold, inner=inner)
+    return _audit(cells, members, rule=rule, truth=truth, threshold=threshold, inner=inner, witnesses=witnesses)
+
+
+def _witnesses(reasons_path: Path) -> pd.DataFrame | None:
+    """The witness tables ``kvi compute`` wrote beside the reasons file (``prikking_vitner.parquet``),
+    or None. They are only evidence: each is checked against the published tables before use
+    (``intervals.witness_tables``), so a missing, stale or altered file only costs time."""
+    from kvi_core.publish import WITNESS_FILE
+
+    path = reasons_path.parent / WITNESS_FILE
+    if not path.exists():
+        return None
+    try:
+        frame = pd.read_parquet(path)
+    except Exception:  # unreadable: audit without it
+        return None
+    need = ["indikator", "aar", "vitne", "unit", "aldersgruppe", "kategori", "antall"]
+    if any(c not in frame.columns for c in need):
+        return None
+    frame["aar"] = pd.to_numeric(frame["aar"], errors="coerce")
+    return frame
 
 
 def _inner_of(cells: pd.DataFrame, truth: np.ndarray, members: pd.DataFrame) -> pd.DataFrame | None:
@@ -189,10 +209,21 @@ def audit_directory(dir: Path, intern: Path | None = None, progress: TextIO | No
     _need(regioner, ["aar", "unit", "niva", "region", "region_navn"], reg_path)
     if table.empty:
         raise KviInputError(f"{ind_path} har ingen rader")
-    summary = {"tabeller": 0, "celler": 0, "prikket": 0, "brudd": 0, "lp": 0}
+    summary = {"tabeller": 0, "celler": 0, "prikket": 0, "brudd": 0, "lp": 0, "vitner": 0}
     rule, threshold, reasons, reasons_path = _rule_of(dir, intern)
     summary["regel"] = rule if reasons is not None else "eksakt"
     summary["publisert_med"], summary["begrunnelser"] = rule, str(reasons_path)
+    per_path = dir / "indikatorer_3ar.csv"
+    per = _read_csv(per_path) if per_path.exists() else None
+    linked_ind = set(per["indikator"]) if per is not None and "indikator" in per.columns else set()
+    witnesses = _witnesses(reasons_path) if reasons is not None else None
+    by_table = (
+        {}
+        if witnesses is None
+        else {
+            (str(ind), aar): f for (ind, aar), f in witnesses.groupby(["indikator", "aar"], sort=False, observed=True)
+        }
+    )
     tasks, keys = [], []
     for (ind, aar), grp in table.groupby(["indikator", "aar"], sort=True):
         members = regioner[regioner["aar"] == aar]
@@ -200,24 +231,32 @@ def audit_directory(dir: Path, intern: Path | None = None, progress: TextIO | No
             raise KviInputError(f"{reg_path} har ingen regioner for år {aar}")
         cells = _published_cells(grp)
         truth = _true_values(cells, reasons, ind, aar) if reasons is not None else None
-        tasks.append((cells, members, rule, truth, threshold))
+        tasks.append((cells, members, rule, truth, threshold, by_table.get((ind, int(aar)))))
         keys.append((ind, int(aar)))
-    per_path = dir / "indikatorer_3ar.csv"
-    per = _read_csv(per_path) if per_path.exists() else None
-    n_linked = per["indikator"].nunique() if per is not None and "indikator" in per.columns else 0
+    n_linked = len(linked_ind)
     from kvi_core.disclosure.runner import Progress
 
     emit = None if progress is None else lambda line: print(f"kvi: kontroll {line}", file=progress, flush=True)
-    tell = Progress(len(tasks) + n_linked, emit, after=PROGRESS_AFTER)
-    annual_found = _audit_all(tasks, workers(len(table)), done=lambda i: tell(f"{keys[i][0]} {keys[i][1]}"))
+    # an indicator with three-year tables is audited as one linked system of its years and periods,
+    # which holds every annual cell too, with intervals no wider than its year's alone
+    solo = [i for i, (ind, _) in enumerate(keys) if ind not in linked_ind]
+    tell = Progress(len(solo) + n_linked, emit, after=PROGRESS_AFTER)
+    found_solo = _audit_all(
+        [tasks[i] for i in solo], workers(len(table)), done=lambda i: tell(f"{keys[solo[i]][0]} {keys[solo[i]][1]}")
+    )
+    annual_found = dict(zip(solo, found_solo))
     parts = []
-    for (ind, aar), (cells, *_), (found, stats) in zip(keys, tasks, annual_found):
+    for i, ((ind, aar), (cells, *_)) in enumerate(zip(keys, tasks)):
         summary["tabeller"] += 1
         summary["celler"] += len(cells)
         summary["prikket"] += int(cells["antall"].isna().sum())
-        summary["lp"] += stats.lp_solves
-        parts.append(found.assign(indikator=ind, aar=aar))
-    out = pd.concat(parts, ignore_index=True)[["indikator", "aar", *FINDING_COLUMNS]]
+        if i in annual_found:
+            found, stats = annual_found[i]
+            summary["lp"] += stats.lp_solves
+            summary["vitner"] += stats.witnesses
+            parts.append(found.assign(indikator=ind, aar=aar))
+    columns = ["indikator", "aar", *FINDING_COLUMNS]
+    out = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
     out.insert(2, "periode", "")
     if per is not None:  # every year and every period together: one linked system per indicator
         _need(
@@ -231,9 +270,9 @@ def audit_directory(dir: Path, intern: Path | None = None, progress: TextIO | No
             periods = {p: _published_cells(g) for p, g in grp.groupby("periode", sort=True)}
             truth, inner = None, None
             if reasons is not None:
-                truth = {("", a): year_truth for a, (_, _, _, year_truth, _) in mine.items()}
+                truth = {("", a): year_truth for a, (_, _, _, year_truth, *_) in mine.items()}
                 inner = {
-                    a: _inner_of(cells, year_truth, members) for a, (cells, members, _, year_truth, _) in mine.items()
+                    a: _inner_of(cells, year_truth, members) for a, (cells, members, _, year_truth, *_) in mine.items()
                 }
                 inner = None if any(v is None for v in inner.values()) else inner
                 truth.update({(p, 0): _true_values(c, reasons, ind, 0, p) for p, c in periods.items()})

@@ -59,6 +59,16 @@ class Pinned:
     support: tuple[tuple[str, int], ...] = ()
 
 
+@dataclass(eq=False)
+class Witness:
+    """A table the attacker cannot rule out, as the values of some inner rows (the others take
+    their true values): evidence for a hidden cell's interval that anyone can check
+    (``witness_tables``)."""
+
+    rows: np.ndarray
+    values: np.ndarray
+
+
 @dataclass
 class _Item:
     """A constraint row (published: equal, hidden aggregate: ≥) or a target (hidden column)."""
@@ -379,6 +389,8 @@ class AuditStats:
     lp_solves: int = 0
     iterations: int = 0  # simplex and interior point iterations of those solves (``_BlockLP``)
     exact: int = 0
+    witnesses: int = 0  # witness tables checked and used as evidence (``witness_tables``)
+    witnesses_rejected: int = 0
 
 
 @dataclass(frozen=True)
@@ -419,6 +431,8 @@ def pinned_cells(
     exact: bool = True,
     prove: Callable[[list[int]], list[Pinned]] | None = None,
     upper: float | None = None,
+    points: list[np.ndarray] | None = None,
+    witnesses: dict[int, tuple[Witness | None, Witness | None]] | None = None,
 ) -> list[Pinned]:
     """Hidden columns (``targets``) whose interval falls short of ``need`` (default: the ones the
     published columns pin to one whole number).
@@ -432,6 +446,9 @@ def pinned_cells(
     given, gets the targets that the known point and the pushes left undecided and returns those it
     can prove short by cheaper means (``screening.short_by_zones``); only the rest get their own LPs.
     ``upper`` is the box over every inner row (default ``box(values, published, truth)``).
+    ``points`` (inner row values, like ``truth``): more tables the attacker cannot rule out, which
+    the caller has checked (``witness_tables``). ``witnesses``, when given, receives for every
+    target that meets the rule the tables that show it: (lowest, highest), None for ``truth``.
     """
     stats = stats if stats is not None else AuditStats()
     need = need if need is not None else Requirement()
@@ -455,11 +472,20 @@ def pinned_cells(
         local = np.full(len(label), -1, dtype=np.int64)
         local[var] = np.arange(len(var))
         items = {k: [_Item(it.col, local[it.var], it.rhs, it.known) for it in grp[k]] for k in grp}
-        x_true = None if truth is None else truth[sys_.var_rows[var]].astype(float)
-        block = _Block(items["eq"], items["ge"], items["t"], sys_.lower[var], upper, seed=b)
-        out.extend(block.audit(x_true, stats, need, exact, prove))
+        rows = sys_.var_rows[var]
+        x_true = None if truth is None else truth[rows].astype(float)
+        block = _Block(
+            items["eq"], items["ge"], items["t"], sys_.lower[var], upper, seed=b, keep_points=witnesses is not None
+        )
+        out.extend(block.audit(x_true, stats, need, exact, prove, points=[p[rows] for p in points or ()]))
         if evidence is not None:
             evidence.update(block.shown())
+        if witnesses is not None:
+            tables, which = block.witnesses(x_true)
+            ws = [Witness(rows, x) for x in tables]
+            witnesses.update(
+                {c: (ws[lo] if lo >= 0 else None, ws[hi] if hi >= 0 else None) for c, (lo, hi) in which.items()}
+            )
     return sorted(out, key=lambda p: p.col)
 
 
@@ -490,9 +516,10 @@ class _Block:
     MAX_PUSHES = 60
     CENTRE_FROM = 800  # variables: from here every target's LP starts from the centre (_BlockLP.centre)
 
-    def __init__(self, eqs, ges, targets, lower, upper, seed):
+    def __init__(self, eqs, ges, targets, lower, upper, seed, keep_points: bool = False):
         self.eqs, self.ges, self.targets = eqs, ges, targets
         self.lower, self.upper, self.seed = lower, upper, seed
+        self.keep_points = keep_points  # for ``witnesses``
 
     def audit(
         self,
@@ -501,7 +528,20 @@ class _Block:
         need: Requirement,
         exact: bool = True,
         prove: Callable[[list[int]], list[Pinned]] | None = None,
+        points: Iterable[np.ndarray] = (),
     ) -> list[Pinned]:
+        """The targets that fall short. ``points``: more tables the attacker cannot rule out (the
+        witnesses of an earlier audit, checked by the caller); when they and ``x_true`` settle
+        every target, no LP is built."""
+        points = list(points)
+        if points:
+            self._prepare(self.targets, np.arange(len(self.targets)), need)
+            for x in [x_true, *points]:
+                if x is not None:
+                    self.see(x)
+            if self.done().all():
+                self.proven = np.zeros(len(self.tgs), dtype=bool)
+                return []
         if exact:
             basis, self.eqs = _equation_basis(self.eqs)
             derived, cls = _classify(basis, self.targets)
@@ -514,14 +554,8 @@ class _Block:
         keep = [i for i in range(len(self.targets)) if i not in derived]
         if not keep:
             return out
-        tgs = [self.targets[i] for i in keep]
-        self.tgs = tgs
-        _, self.cls = np.unique(cls[keep], return_inverse=True)
-        self.need = need
-        self.need_w = np.array([need.width.get(t.col, 1) for t in tgs], dtype=float)
-        self.need_up = np.array([need.up.get(t.col, -np.inf) for t in tgs], dtype=float)
-        self.plain = (self.need_w <= 1) & ~np.isfinite(self.need_up)
-        self.margin = np.where(self.plain, 0.0, 1.0)  # primary cells under rule intervall
+        self._prepare([self.targets[i] for i in keep], cls[keep], need)
+        tgs = self.tgs
         n = len(self.lower)
         self.rows = self.eqs + self.ges
         self.lp = _BlockLP(
@@ -533,15 +567,9 @@ class _Block:
             [it.rhs for it in self.eqs] + [highspy.kHighsInf] * len(self.ges),
             goal_row=n >= self.CENTRE_FROM,
         )
-        ptr = np.cumsum([0] + [len(t.var) for t in tgs])
-        self.tmat = sparse.csr_matrix(
-            (np.ones(int(ptr[-1])), np.concatenate([t.var for t in tgs]), ptr), shape=(len(tgs), n)
-        )
-        self.const = np.array([t.rhs for t in tgs])
-        self.lp_lo = np.full(len(tgs), np.inf)
-        self.lp_hi = np.full(len(tgs), -np.inf)
-        if x_true is not None:
-            self.see(x_true)
+        for x in [x_true, *points]:
+            if x is not None:
+                self.see(x)
         if n >= self.CENTRE_FROM:
             self.see(self.lp.centre())
         self._push()  # without a known point, the first pushes give one
@@ -558,6 +586,24 @@ class _Block:
         stats.iterations += self.lp.iterations
         return out
 
+    def _prepare(self, tgs: list[_Item], cls: np.ndarray, need: Requirement) -> None:
+        """The targets' requirements and sums, with no evidence yet."""
+        self.tgs = tgs
+        _, self.cls = np.unique(cls, return_inverse=True)
+        self.need = need
+        self.need_w = np.array([need.width.get(t.col, 1) for t in tgs], dtype=float)
+        self.need_up = np.array([need.up.get(t.col, -np.inf) for t in tgs], dtype=float)
+        self.plain = (self.need_w <= 1) & ~np.isfinite(self.need_up)
+        self.margin = np.where(self.plain, 0.0, 1.0)  # primary cells under rule intervall
+        ptr = np.cumsum([0] + [len(t.var) for t in tgs])
+        self.tmat = sparse.csr_matrix(
+            (np.ones(int(ptr[-1])), np.concatenate([t.var for t in tgs]), ptr), shape=(len(tgs), len(self.lower))
+        )
+        self.const = np.array([t.rhs for t in tgs])
+        self.lp_lo = np.full(len(tgs), np.inf)
+        self.lp_hi = np.full(len(tgs), -np.inf)
+        self.points: list[np.ndarray] = []  # every table seen that widened some target's evidence
+
     def shown(self) -> dict[int, tuple[int, int]]:
         """Target column -> the whole numbers [ceil(lo), floor(up)] its evidence spans."""
         if not hasattr(self, "tgs"):
@@ -566,8 +612,67 @@ class _Block:
         up = np.floor(self.lp_hi + EPS).astype(np.int64).tolist()
         return {t.col: (a, b) for t, a, b in zip(self.tgs, lo, up)}
 
+    def witnesses(self, x_true: np.ndarray | None) -> tuple[list[np.ndarray], dict[int, tuple[int, int]]]:
+        """Few of the tables seen that still show every settled target meeting the rule: (tables,
+        target column -> (k_lo, k_hi)), the tables that give its low and high end (-1: the true
+        table ``x_true``). Greedy: the table that shows the most of what is still unshown first.
+        With the true table as one end, a target needs only one more table where it is far enough
+        up (or, for a plain target, down); otherwise the lowest and highest whole values seen.
+        Needs ``keep_points``."""
+        if not hasattr(self, "tgs") or not self.points:
+            return [], {}
+        idx = np.flatnonzero(self.done())
+        m = len(idx)
+        if not m:
+            return [], {}
+        tmat, const = self.tmat[idx], self.const[idx]
+        values = lambda x: tmat @ x + const  # noqa: E731
+        hi_need = np.floor(self.lp_hi[idx] + EPS)
+        lo_need = np.ceil(self.lp_lo[idx] - EPS)
+        either = np.zeros(m, dtype=bool)  # a plain target: one table a whole number away from the truth
+        if x_true is not None:
+            t = np.round(values(x_true))
+            need_w, need_up, margin = self.need_w[idx], self.need_up[idx], self.margin[idx]
+            one_up = np.maximum(t + need_w + margin, need_up + margin)
+            up_only = hi_need >= one_up
+            hi_need = np.where(up_only, one_up, hi_need)
+            lo_need = np.where(up_only, t, lo_need)  # the true table is the low end
+            either = self.plain[idx]
+            hi_need = np.where(either, t + 1, hi_need)
+            lo_need = np.where(either, t - 1, lo_need)
+
+        def shows(x: np.ndarray) -> np.ndarray:
+            val = values(x)
+            hi, lo = np.floor(val + EPS) >= hi_need, np.ceil(val - EPS) <= lo_need
+            return np.concatenate([hi | (either & lo), lo | (either & hi)])
+
+        cover = np.array([shows(x) for x in self.points])
+        open_ = np.ones(2 * m, dtype=bool) if x_true is None else ~shows(x_true)
+        open_[m:] &= ~either  # a plain target's one table is its "high" end
+        count = cover[:, open_].sum(axis=1)
+        chosen: list[int] = []
+        while open_.any() and count.max() > 0:
+            k = int(np.argmax(count))  # ties to the first table seen
+            new = cover[k] & open_
+            chosen.append(k)
+            open_ &= ~new
+            count -= cover[:, new].sum(axis=1)
+        first = np.full(2 * m, -1)
+        for j, k in reversed(list(enumerate(chosen))):
+            first[cover[k]] = j
+        first[m:][either] = -1
+        first[open_] = -2  # nothing shows it (not expected: every bound was set by a table seen)
+        out = {
+            self.tgs[i].col: (int(first[m + j]), int(first[j]))
+            for j, i in enumerate(idx.tolist())
+            if first[j] > -2 and first[m + j] > -2
+        }
+        return [self.points[k] for k in chosen], out
+
     def see(self, x: np.ndarray) -> None:
         val = self.tmat @ x + self.const
+        if self.keep_points and ((val < self.lp_lo).any() or (val > self.lp_hi).any()):
+            self.points.append(np.array(x, dtype=float))
         np.minimum(self.lp_lo, val, out=self.lp_lo)
         np.maximum(self.lp_hi, val, out=self.lp_hi)
 
@@ -719,6 +824,37 @@ def audit_rule(
     return findings
 
 
+WITNESS_TOL = 1e-6  # how far a witness may miss a published sum or a bound (LP solutions: ~1e-9)
+
+
+def witness_tables(
+    cols: list[tuple[int, ...]], published: np.ndarray, values: np.ndarray, truth: np.ndarray, rows: np.ndarray, frame
+) -> tuple[np.ndarray, int]:
+    """The witness tables of ``frame`` (vitne, antall; ``rows``: each entry's inner row, -1 when
+    it has none here) that the attacker cannot rule out: the true inner table ``truth`` with the
+    listed cells changed, adding up to every published column (within ``WITNESS_TOL``), with every
+    hidden column at least 1 and every inner cell at least 0. Returns (the tables, one per row, and
+    how many were rejected)."""
+    vit = frame["vitne"].to_numpy(dtype=np.int64)
+    val = frame["antall"].to_numpy(dtype=float)
+    ids, k = np.unique(vit, return_inverse=True)
+    if not len(ids):
+        return np.zeros((0, len(truth))), 0
+    placed = rows >= 0
+    w = np.tile(np.asarray(truth, dtype=float), (len(ids), 1))
+    w[k[placed], rows[placed]] = val[placed]
+    ok = np.ones(len(ids), dtype=bool)
+    ok[k[~placed | ~np.isfinite(val)]] = False
+    ptr, idx = column_rows(cols)
+    x = sparse.csr_matrix((np.ones(len(idx)), idx, ptr), shape=(len(cols), len(truth)))
+    sums = x @ w.T  # column × table
+    pub = np.asarray(published, dtype=bool)
+    ok &= (np.abs(sums[pub] - np.asarray(values, dtype=float)[pub, None]) <= WITNESS_TOL).all(axis=0)
+    ok &= (sums[~pub] >= 1 - WITNESS_TOL).all(axis=0)
+    ok &= (w >= -WITNESS_TOL).all(axis=1)
+    return w[ok], int((~ok).sum())
+
+
 def _inner_truth(layout: Layout, inner: pd.DataFrame) -> np.ndarray:
     from kvi_core.disclosure.suppression import inner_vector
 
@@ -732,7 +868,11 @@ def _audit(
     truth: np.ndarray | None = None,
     threshold: int = 5,
     inner: pd.DataFrame | None = None,
+    witnesses: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, AuditStats]:
+    """``witnesses`` (vitne, unit, aldersgruppe, kategori, antall; used only with ``inner``): the
+    tables ``kvi compute`` found as evidence (``suppression.witness_frame``); each one that adds
+    up to what is published is evidence here too, so most cells need no LP."""
     stats = AuditStats()
     if cells.empty:
         return pd.DataFrame(columns=FINDING_COLUMNS), stats
@@ -754,6 +894,13 @@ def _audit(
         col_truth[table.cell_col] = truth
         primary = [c for c in targets if 1 <= col_truth[c] < threshold]
         need = Requirement.for_rule(rule, primary, np.nan_to_num(col_truth).astype(np.int64))
+    truth_rows = None if inner is None else _inner_truth(layout, inner)
+    points = None
+    if truth_rows is not None and witnesses is not None and len(witnesses):
+        points, stats.witnesses_rejected = witness_tables(
+            table.cols, published, col_value, truth_rows, layout.rows_of(witnesses), witnesses
+        )
+        stats.witnesses = len(points)
     pins = {
         p.col: p
         for p in pinned_cells(
@@ -764,7 +911,8 @@ def _audit(
             table.n_rows,
             stats=stats,
             need=need,
-            truth=None if inner is None else _inner_truth(layout, inner),
+            truth=truth_rows,
+            points=None if points is None else list(points),
         )
     }
     rows = []

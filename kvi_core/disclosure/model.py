@@ -49,6 +49,15 @@ class Layout:
             for k in CAT_SETS
         }
 
+    def rows_of(self, inner: pd.DataFrame) -> np.ndarray:
+        """The inner row of every row of ``inner`` (unit, aldersgruppe, kategori); -1 where the
+        unit, age group or category is not one of this layout's."""
+        unit = _positions(self.units, inner["unit"])
+        age = _positions(INNER_AGE_GROUPS, inner["aldersgruppe"])
+        cat = _positions(CATEGORIES, inner["kategori"])
+        known = (unit >= 0) & (age >= 0) & (cat >= 0)
+        return np.where(known, unit * PER_UNIT + age * N_CAT + cat, -1).astype(np.int64)
+
     def rows(self, region: str, aldersgruppe: str, kategori: str) -> np.ndarray:
         """Sorted inner rows that add up to a cell."""
         try:
@@ -59,6 +68,16 @@ class Layout:
                 f"ukjent celle region={region!r} aldersgruppe={aldersgruppe!r} kategori={kategori!r}"
             ) from None
         return (units[:, None] * PER_UNIT + offsets[None, :]).ravel()
+
+
+def _positions(values, column: pd.Series) -> np.ndarray:
+    """Position of every entry of ``column`` (as text) in ``values``, -1 where absent; a
+    categorical column is looked up once per category."""
+    index = pd.Index(values)
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        pos = np.append(index.get_indexer(column.cat.categories.astype(str)), -1)
+        return pos[column.cat.codes.to_numpy()]  # code -1 (missing) -> the appended -1
+    return index.get_indexer(column.astype(str))
 
 
 @dataclass

@@ -49,20 +49,25 @@ def default_jobs(rows: int) -> int:
     return 1 if rows < SMALL_EXTRACT else max(1, os.cpu_count() or 1)
 
 
-def annual(job: AnnualJob, s: Settings) -> pd.DataFrame:
+def annual(job: AnnualJob, s: Settings) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Suppress one indicator and year (raises ``DisclosureError`` unless the suppression ended
     with a clean audit of every hidden cell of the pattern it returns: the same check as
-    ``intervals.audit_rule``, which is not repeated; ``kvi audit`` checks the written files)."""
+    ``intervals.audit_rule``, which is not repeated; ``kvi audit`` checks the written files).
+
+    Returns the cells and, for a table that ``kvi audit`` checks on its own (no three-year
+    periods: those are audited in the linked system), the witness tables of its hidden cells
+    (``suppression.witness_frame``)."""
     from kvi_core.disclosure.suppression import suppress
     from kvi_core.errors import DisclosureError
 
-    cells = suppress(job.inner, job.members, threshold=s.threshold, rule=s.rule)
+    witnesses: list[pd.DataFrame] | None = None if s.linked else []
+    cells = suppress(job.inner, job.members, threshold=s.threshold, rule=s.rule, witnesses=witnesses)
     if not cells.attrs["prikking"].get("kontrollert"):
         raise DisclosureError(
             f"{job.indikator} {job.aar}: prikkingen ble ikke kontrollert ferdig etter regel {s.rule}; "
             "ingenting er skrevet"
         )
-    return cells
+    return cells, witnesses[0] if witnesses else None
 
 
 def periods(indikator: str, years: dict[int, tuple[AnnualJob, pd.DataFrame]], s: Settings) -> pd.DataFrame:
@@ -97,11 +102,12 @@ def suppress_all(
     s: Settings,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
-) -> tuple[dict[tuple[str, int], pd.DataFrame], dict[str, pd.DataFrame]]:
+) -> tuple[dict[tuple[str, int], pd.DataFrame], dict[str, pd.DataFrame], dict[tuple[str, int], pd.DataFrame]]:
     """Every annual table, and (``s.linked``) every indicator's periods.
 
-    Returns ({(indikator, aar): cells}, {indikator: period cells}). ``progress`` gets one line per
-    finished table."""
+    Returns ({(indikator, aar): cells}, {indikator: period cells}, {(indikator, aar): witness
+    tables}, the last only without periods: ``annual``). ``progress`` gets one line per finished
+    table."""
     from kvi_core.periods import periods_of
 
     by_ind: dict[str, list[AnnualJob]] = {}
@@ -111,19 +117,25 @@ def suppress_all(
     tell = Progress(len(jobs_in) + sum(wants_periods.values()), progress)
     annual_out: dict[tuple[str, int], pd.DataFrame] = {}
     period_out: dict[str, pd.DataFrame] = {}
+    witness_out: dict[tuple[str, int], pd.DataFrame] = {}
+
+    def keep(key: tuple[str, int], result: tuple[pd.DataFrame, pd.DataFrame | None]) -> None:
+        annual_out[key] = result[0]
+        if result[1] is not None:
+            witness_out[key] = result[1]
 
     def years_of(ind: str) -> dict[int, tuple[AnnualJob, pd.DataFrame]]:
         return {j.aar: (j, annual_out[(j.indikator, j.aar)]) for j in by_ind[ind]}
 
     if workers <= 1 or tell.total <= 1:
         for j in jobs_in:
-            annual_out[(j.indikator, j.aar)] = annual(j, s)
+            keep((j.indikator, j.aar), annual(j, s))
             tell(f"{j.indikator} {j.aar}")
         for ind, want in wants_periods.items():
             if want:
                 period_out[ind] = periods(ind, years_of(ind), s)
                 tell(f"{ind} treårsperioder")
-        return annual_out, period_out
+        return annual_out, period_out, witness_out
 
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -138,7 +150,7 @@ def suppress_all(
                 ind, what = pending.pop(fut)
                 result = fut.result()  # re-raises a worker's exception here
                 if isinstance(what, int):
-                    annual_out[(ind, what)] = result
+                    keep((ind, what), result)
                     tell(f"{ind} {what}")
                     if wants_periods[ind] and all((ind, j.aar) in annual_out for j in by_ind[ind]):
                         pending[ex.submit(periods, ind, years_of(ind), s)] = (ind, "3ar")
@@ -154,7 +166,7 @@ def suppress_all(
         _stop(ex)
         raise
     ex.shutdown(wait=True)
-    return annual_out, period_out
+    return annual_out, period_out, witness_out
 
 
 def _stop(ex) -> None:

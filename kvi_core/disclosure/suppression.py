@@ -28,14 +28,14 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from kvi_core.disclosure.elimination import SpanBasis, eliminate
-from kvi_core.disclosure.intervals import INTERVALL, AuditStats, Pinned, Requirement, pinned_cells
+from kvi_core.disclosure.intervals import INTERVALL, AuditStats, Pinned, Requirement, Witness, pinned_cells
 from kvi_core.disclosure.model import N_CAT, PER_UNIT, Layout, LinearTable
 from kvi_core.disclosure.screening import row_zones, short_by_zones
 from kvi_core.geography import NIVA_ORDER
@@ -48,13 +48,21 @@ HASH_PRIME = (1 << 61) - 1
 MAX_ROUNDS = 200
 
 
-def suppress(inner: pd.DataFrame, members: pd.DataFrame, threshold: int = 5, rule: str = INTERVALL) -> pd.DataFrame:
+def suppress(
+    inner: pd.DataFrame,
+    members: pd.DataFrame,
+    threshold: int = 5,
+    rule: str = INTERVALL,
+    witnesses: list[pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """Every published cell of one indicator and year with ``hidden`` and ``reason``.
 
     inner: unit, aldersgruppe (0-17/18-66/67+), kategori, antall — the complete grid, zeros
     included. members: unit, niva, region, region_navn (a region is the sum of its units).
     Returns niva, region, region_navn, aldersgruppe, kategori (4 + ``nevner``), antall (true
     value), hidden, reason (``primær``/``sekundær``/``""``); ``attrs["prikking"]`` has run figures.
+    ``witnesses``, when given, receives the tables that show every hidden cell's audited interval
+    (``witness_frame``), for ``kvi audit`` to check instead of solving LPs again.
     """
     cells = published_cells(inner, members)
     layout = Layout(members, extra_units=inner["unit"].astype(str))
@@ -71,6 +79,8 @@ def suppress(inner: pd.DataFrame, members: pd.DataFrame, threshold: int = 5, rul
 
     plan = SuppressionPlan(table, col_value, truth, _preference(cells, table, col_value), threshold, rule, prove=prove)
     hidden, primary = plan.run()
+    if witnesses is not None:
+        witnesses.append(witness_frame(plan.witness, np.flatnonzero(hidden), layout, truth))
     out = cells.copy()
     out["hidden"] = hidden[table.cell_col]
     reason = np.array([plan.reason.get(c, "") for c in range(len(table.cols))], dtype=object)
@@ -99,6 +109,35 @@ def add_explanation(out: pd.DataFrame, plan: SuppressionPlan, cell_col: np.ndarr
     out["ovre"] = pd.array(up, dtype="Float64").round(0).astype("Int64")
 
 
+def witness_frame(witness: dict, hidden: Iterable[int], layout: Layout, truth: np.ndarray) -> pd.DataFrame:
+    """The tables that show the hidden columns' intervals, long: vitne (a number per table), unit,
+    aldersgruppe, kategori (categorical), antall; only the inner cells where a table differs from
+    the true one."""
+    tables: dict[int, Witness] = {}
+    for c in hidden:
+        for w in witness.get(int(c), ()):
+            if w is not None:
+                tables.setdefault(id(w), w)
+    vitne, rows, values = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
+    for k, w in enumerate(tables.values()):
+        moved = np.abs(w.values - truth[w.rows]) > 1e-12
+        vitne.append(np.full(int(moved.sum()), k))
+        rows.append(w.rows[moved])
+        values.append(w.values[moved])
+    vitne, rows, values = np.concatenate(vitne), np.concatenate(rows), np.concatenate(values)
+    unit, rest = np.divmod(rows, PER_UNIT)
+    age, cat = np.divmod(rest, N_CAT)
+    return pd.DataFrame(
+        {
+            "vitne": vitne,
+            "unit": pd.Categorical.from_codes(unit, categories=layout.units),
+            "aldersgruppe": pd.Categorical.from_codes(age, categories=INNER_AGE_GROUPS),
+            "kategori": pd.Categorical.from_codes(cat, categories=CATEGORIES),
+            "antall": values,
+        }
+    )
+
+
 # --- building the table ------------------------------------------------------------------------
 
 
@@ -109,13 +148,11 @@ def published_cells(inner: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
 
 def inner_vector(layout: Layout, inner: pd.DataFrame) -> np.ndarray:
     """Inner counts as a vector over the layout's rows."""
-    unit = pd.Index(layout.units).get_indexer(inner["unit"].astype(str))
-    age = pd.Index(INNER_AGE_GROUPS).get_indexer(inner["aldersgruppe"])
-    cat = pd.Index(CATEGORIES).get_indexer(inner["kategori"])
-    if (unit < 0).any() or (age < 0).any() or (cat < 0).any():
+    rows = layout.rows_of(inner)
+    if (rows < 0).any():
         raise ValueError("inner: unknown unit, aldersgruppe or kategori")
     out = np.zeros(layout.n_rows, dtype=np.int64)
-    np.add.at(out, unit * PER_UNIT + age * N_CAT + cat, inner["antall"].to_numpy(dtype=np.int64))
+    np.add.at(out, rows, inner["antall"].to_numpy(dtype=np.int64))
     return out
 
 
@@ -364,6 +401,8 @@ class SuppressionPlan:
     findings: dict[int, Pinned] = field(default_factory=dict)
     audited: bool = False  # the last audit covered every hidden cell of the final pattern and found nothing
     shown: dict[int, tuple[int, int]] = field(default_factory=dict)  # hidden column -> audited [lo, up]
+    # hidden column -> the tables that show [lo, up] (None: the true table); pinned_cells(witnesses=)
+    witness: dict[int, tuple[Witness | None, Witness | None]] = field(default_factory=dict)
 
     def run(self) -> tuple[np.ndarray, np.ndarray]:
         """(hidden, primary) per unique column.
@@ -434,6 +473,7 @@ class SuppressionPlan:
                 evidence=self.shown,
                 exact=self.exact,
                 prove=prove,
+                witnesses=self.witness,
             )
             if not pins:  # every hidden cell met the rule when last audited, and still does (above)
                 self.audited = True
