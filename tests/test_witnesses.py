@@ -114,8 +114,8 @@ def test_a_false_witness_cannot_hide_a_pinned_cell():
 
 
 def test_kvi_compute_writes_the_witnesses_and_kvi_audit_uses_them(tmp_path):
-    """One year: the internal folder holds ``prikking_vitner.parquet`` and the audit needs no LP; an
-    unreadable witness file costs only time. With three-year tables the annual tables are audited in
+    """One year: the internal folder holds ``prikking_vitner.parquet`` and the audit needs no LP
+    (rule intervall, and eksakt); an unreadable witness file costs only time. With three-year tables the annual tables are audited in
     the linked system, so no witnesses are written for them."""
     from conftest import row, write_extract
 
@@ -138,6 +138,10 @@ def test_kvi_compute_writes_the_witnesses_and_kvi_audit_uses_them(tmp_path):
     path.write_bytes(b"not parquet")
     found = audit_directory(tmp_path / "ut")
     assert found.empty and found.attrs["summary"]["vitner"] == 0 and found.attrs["summary"]["lp"] > 0
+    compute(write_extract(one, tmp_path / "x.csv"), tmp_path / "eks", quiet=True, rule="eksakt")
+    found = audit_directory(tmp_path / "eks")  # rule eksakt: the same evidence from the internal folder
+    s = found.attrs["summary"]
+    assert found.empty and s["regel"] == "eksakt" and s["vitner"] >= 1 and s["lp"] == 0
     compute(write_extract(rows, tmp_path / "y.csv"), tmp_path / "tre", quiet=True)
     assert (tmp_path / "tre" / "indikatorer_3ar.csv").exists()
     assert not (tmp_path / "tre-intern" / "prikking_vitner.parquet").exists()

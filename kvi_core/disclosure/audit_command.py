@@ -60,7 +60,8 @@ def _rule_of(dir: Path, intern: Path | None = None) -> tuple[str, int, pd.DataFr
     """The rule the folder was published with (metadata.json), the reasons file looked for, and,
     when it exists, its true counts of the hidden cells: only with them can the primary part of
     rule ``intervall`` (up ≥ x + 1, width ≥ 2) be checked; without them the audit checks that no
-    hidden cell is pinned."""
+    hidden cell is pinned. Under either rule they also rebuild the true table and the witness
+    tables, evidence that saves LPs (``_inner_of``, ``_witnesses``)."""
     import json
 
     try:
@@ -69,7 +70,7 @@ def _rule_of(dir: Path, intern: Path | None = None) -> tuple[str, int, pd.DataFr
         meta = {}
     rule, threshold = str(meta.get("beskyttelse", "eksakt")), int(meta.get("terskel", 5))
     path = _reasons_file(dir, intern)
-    if rule == "eksakt" or not path.exists():
+    if not path.exists():
         return rule, threshold, None, path
     return rule, threshold, _read_csv(path), path
 
