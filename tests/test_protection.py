@@ -202,6 +202,30 @@ def test_linked_audit_passes_the_joint_pattern_and_finds_a_leaky_one():
     assert len(row) == 1 and row["nedre"].iloc[0] == row["ovre"].iloc[0] == 2
 
 
+def test_the_linked_audit_finds_what_an_annual_audit_finds():
+    """``kvi audit`` checks the annual tables of an indicator with three-year tables only in its linked
+    system: a cell an annual table leaks on its own (the naive pattern: two hidden ones under a shown
+    sum of 2) is a finding there too, with an interval no wider."""
+    from test_audit import hide_small
+
+    from kvi_core.disclosure.intervals import audit_cells
+    from kvi_core.periods import audit_linked
+
+    small = {("0101", "0-17", "innfridd"): 1, ("0101", "0-17", "delvis"): 1}
+    tables, regioner = _years({2021: {}, 2022: small, 2023: {}})
+    per = suppress_periods(tables, regioner, 5, "intervall")
+    annual = {y: _published(t.cells) for y, t in tables.items()}
+    naive = hide_small(tables[2022].cells[["region", "aldersgruppe", "kategori", "antall"]])
+    annual[2022] = naive
+    alone = audit_cells(naive, tables[2022].members)
+    assert len(alone) >= 2
+    linked = audit_linked(annual, {"2021-2023": _published(per)}, regioner)
+    linked = linked[linked["periode"] == ""].set_index(["region", "aldersgruppe", "kategori"])
+    for r in alone.itertuples(index=False):
+        lo, hi = linked.loc[(r.region, r.aldersgruppe, r.kategori), ["nedre", "ovre"]]
+        assert r.nedre - 1e-6 <= lo <= hi <= r.ovre + 1e-6
+
+
 # --- the whole-number attacker, and a split kommune in a linked period ----------------------------
 
 
