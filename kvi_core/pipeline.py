@@ -251,8 +251,9 @@ def outputs(
 
 def _witness_table(witnesses: dict[tuple[str, int], pd.DataFrame]) -> pd.DataFrame:
     """``prikking_vitner.parquet`` (internal): every annual table's witness tables (the tables that
-    show each hidden cell's audited interval, as the inner cells where they differ from the true
-    table), which ``kvi audit`` checks and uses instead of solving the LPs again."""
+    show each hidden cell's audited interval, each as the inner cells where it differs from its
+    grunnlag, ``suppression.witness_frame``), which ``kvi audit`` checks and uses instead of solving
+    the LPs again."""
     from pandas.api.types import union_categoricals
 
     parts = [f for _, f in sorted(witnesses.items())]
@@ -264,6 +265,7 @@ def _witness_table(witnesses: dict[tuple[str, int], pd.DataFrame]) -> pd.DataFra
             "indikator": pd.Categorical(np.repeat([k[0] for k in keys], size)),
             "aar": np.repeat([k[1] for k in keys], size),
             "vitne": np.concatenate([f["vitne"].to_numpy() for f in parts]),
+            "grunnlag": np.concatenate([f["grunnlag"].to_numpy() for f in parts]),
             "unit": cat("unit"),
             "aldersgruppe": cat("aldersgruppe"),
             "kategori": cat("kategori"),

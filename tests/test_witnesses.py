@@ -28,13 +28,19 @@ def audit(cells: pd.DataFrame, m: pd.DataFrame, inner: pd.DataFrame, witnesses: 
 
 
 def as_table(inner: pd.DataFrame, witnesses: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Witness k as a whole inner table: the true one with its listed cells changed, in the row
-    order of ``cell_rows`` (unit, age group, category)."""
+    """Witness k as a whole inner table: its grunnlag (the true table, or an earlier witness) with
+    its listed cells changed, in the row order of ``cell_rows`` (unit, age group, category)."""
     key = ["unit", "aldersgruppe", "kategori"]
-    w = witnesses[witnesses["vitne"] == k].set_index(key)["antall"]
-    table = inner.set_index(key)["antall"].astype(float)
-    table.loc[w.index] = w
+    mine = witnesses[witnesses["vitne"] == k]
+    base = int(mine["grunnlag"].iloc[0])
+    assert (mine["grunnlag"] == base).all() and base < k
     order = pd.MultiIndex.from_product([sorted(inner["unit"].unique()), INNER_AGE_GROUPS, CATEGORIES], names=key)
+    if base == -1:
+        table = inner.set_index(key)["antall"].astype(float)
+    else:
+        table = as_table(inner, witnesses, base).set_index(key)["antall"]
+    w = mine.assign(**{c: mine[c].astype(str) for c in key}).set_index(key)["antall"]
+    table.loc[w.index] = w
     return table.reindex(order).reset_index()
 
 
@@ -77,8 +83,12 @@ def test_a_witness_that_does_not_add_up_is_rejected_and_the_audit_solves_instead
     witnesses = kept[0]
     altered = witnesses.copy()
     altered.loc[altered.index[0], "antall"] += 0.5  # one inner cell moved: a shown sum no longer holds
-    found, stats = audit(cells, m, inner, altered)
-    assert found.empty and stats.witnesses_rejected == 1 and stats.lp_solves > 0
+    found, stats = audit(cells, m, inner, altered)  # it, and any written against it, are rejected
+    assert found.empty and stats.witnesses_rejected >= 1 and stats.lp_solves > 0
+    last = witnesses["vitne"].max()
+    later = witnesses.assign(grunnlag=np.where(witnesses["vitne"] == last, last + 1, witnesses["grunnlag"]))
+    found, stats = audit(cells, m, inner, later)  # written against a table that does not come before it
+    assert found.empty and stats.witnesses_rejected == 1
     elsewhere = witnesses.assign(unit="9999")  # cells of a unit this table does not have
     found, stats = audit(cells, m, inner, elsewhere)
     assert found.empty and stats.witnesses == 0 and stats.witnesses_rejected == witnesses["vitne"].nunique()
@@ -107,7 +117,7 @@ def test_a_false_witness_cannot_hide_a_pinned_cell():
             (1, "0101", "18-66", "delvis", 3.0),
         ],
         columns=["vitne", "unit", "aldersgruppe", "kategori", "antall"],
-    )
+    ).assign(grunnlag=-1)
     found, stats = audit(cells, m, inner, false)
     assert stats.witnesses == 0 and stats.witnesses_rejected == 2
     assert pinned in set(zip(found["region"], found["aldersgruppe"], found["kategori"]))

@@ -112,7 +112,7 @@ def _witnesses(reasons_path: Path) -> pd.DataFrame | None:
         frame = pd.read_parquet(path)
     except Exception:  # unreadable: audit without it
         return None
-    need = ["indikator", "aar", "vitne", "unit", "aldersgruppe", "kategori", "antall"]
+    need = ["indikator", "aar", "vitne", "grunnlag", "unit", "aldersgruppe", "kategori", "antall"]
     if any(c not in frame.columns for c in need):
         return None
     frame["aar"] = pd.to_numeric(frame["aar"], errors="coerce")

@@ -830,28 +830,40 @@ WITNESS_TOL = 1e-6  # how far a witness may miss a published sum or a bound (LP 
 def witness_tables(
     cols: list[tuple[int, ...]], published: np.ndarray, values: np.ndarray, truth: np.ndarray, rows: np.ndarray, frame
 ) -> tuple[np.ndarray, int]:
-    """The witness tables of ``frame`` (vitne, antall; ``rows``: each entry's inner row, -1 when
-    it has none here) that the attacker cannot rule out: the true inner table ``truth`` with the
-    listed cells changed, adding up to every published column (within ``WITNESS_TOL``), with every
-    hidden column at least 1 and every inner cell at least 0. Returns (the tables, one per row, and
-    how many were rejected)."""
+    """The witness tables of ``frame`` that the attacker cannot rule out. ``frame``: vitne,
+    grunnlag, antall (``suppression.witness_frame``); ``rows``: each entry's inner row, -1 when it
+    has none here. A table is its grunnlag (an earlier vitne, or -1: the true inner table
+    ``truth``) with the listed cells changed; it counts only if it adds up to every published
+    column (within ``WITNESS_TOL``), with every hidden column at least 1 and every inner cell at
+    least 0. Returns (the tables, one per row, and how many were rejected)."""
     vit = frame["vitne"].to_numpy(dtype=np.int64)
+    base = frame["grunnlag"].to_numpy(dtype=np.int64)
     val = frame["antall"].to_numpy(dtype=float)
     ids, k = np.unique(vit, return_inverse=True)
     if not len(ids):
         return np.zeros((0, len(truth))), 0
-    placed = rows >= 0
-    w = np.tile(np.asarray(truth, dtype=float), (len(ids), 1))
-    w[k[placed], rows[placed]] = val[placed]
     ok = np.ones(len(ids), dtype=bool)
-    ok[k[~placed | ~np.isfinite(val)]] = False
+    ok[k[(rows < 0) | ~np.isfinite(val)]] = False
+    order = np.argsort(k, kind="stable")
+    start = np.searchsorted(k[order], np.arange(len(ids) + 1))
+    pos = {int(v): i for i, v in enumerate(ids.tolist())}
+    w = np.empty((len(ids), len(truth)))
+    for i, v in enumerate(ids.tolist()):  # increasing: a grunnlag comes before the tables on it
+        mine = order[start[i] : start[i + 1]]
+        b = int(base[mine[0]])
+        if not ok[i] or (base[mine] != b).any() or not (b == -1 or (b < v and b in pos and ok[pos[b]])):
+            ok[i] = False
+            continue
+        w[i] = truth if b == -1 else w[pos[b]]
+        w[i, rows[mine]] = val[mine]
     ptr, idx = column_rows(cols)
     x = sparse.csr_matrix((np.ones(len(idx)), idx, ptr), shape=(len(cols), len(truth)))
-    sums = x @ w.T  # column × table
+    sums = x @ w[ok].T  # column × table
     pub = np.asarray(published, dtype=bool)
-    ok &= (np.abs(sums[pub] - np.asarray(values, dtype=float)[pub, None]) <= WITNESS_TOL).all(axis=0)
-    ok &= (sums[~pub] >= 1 - WITNESS_TOL).all(axis=0)
-    ok &= (w >= -WITNESS_TOL).all(axis=1)
+    good = (np.abs(sums[pub] - np.asarray(values, dtype=float)[pub, None]) <= WITNESS_TOL).all(axis=0)
+    good &= (sums[~pub] >= 1 - WITNESS_TOL).all(axis=0)
+    good &= (w[ok] >= -WITNESS_TOL).all(axis=1)
+    ok[np.flatnonzero(ok)[~good]] = False
     return w[ok], int((~ok).sum())
 
 

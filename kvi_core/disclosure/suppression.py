@@ -109,27 +109,45 @@ def add_explanation(out: pd.DataFrame, plan: SuppressionPlan, cell_col: np.ndarr
     out["ovre"] = pd.array(up, dtype="Float64").round(0).astype("Int64")
 
 
+WITNESS_PARENTS = 50  # a witness is stored against the true table or one of the last this many before it
+
+
 def witness_frame(witness: dict, hidden: Iterable[int], layout: Layout, truth: np.ndarray) -> pd.DataFrame:
-    """The tables that show the hidden columns' intervals, long: vitne (a number per table), unit,
-    aldersgruppe, kategori (categorical), antall; only the inner cells where a table differs from
-    the true one."""
+    """The tables that show the hidden columns' intervals, long: vitne (a number per table),
+    grunnlag (the table it is written against: an earlier vitne, or -1 for the true table), unit,
+    aldersgruppe, kategori (categorical), antall: only the inner cells where the table differs from
+    its grunnlag. Tables found one after the other differ in a third as many cells as from the true
+    table (measured), so each is written against whichever of the true table and the last
+    ``WITNESS_PARENTS`` it differs from least."""
     tables: dict[int, Witness] = {}
     for c in hidden:
         for w in witness.get(int(c), ()):
             if w is not None:
                 tables.setdefault(id(w), w)
-    vitne, rows, values = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
-    for k, w in enumerate(tables.values()):
-        moved = np.abs(w.values - truth[w.rows]) > 1e-12
-        vitne.append(np.full(int(moved.sum()), k))
-        rows.append(w.rows[moved])
-        values.append(w.values[moved])
-    vitne, rows, values = np.concatenate(vitne), np.concatenate(rows), np.concatenate(values)
+    full = np.tile(np.asarray(truth, dtype=float), (len(tables) + 1, 1))  # row 0: the true table
+    for k, w in enumerate(tables.values(), start=1):
+        full[k, w.rows] = w.values
+    none = np.zeros(0, dtype=np.int64)
+    vitne, parent, rows, values = [none], [none], [none], [np.zeros(0)]
+    written: list[int] = []  # rows of ``full`` written so far (a table equal to one of them is not)
+    for k in range(1, len(full)):
+        base = np.array([0, *written[-WITNESS_PARENTS:]])
+        p = int(base[np.argmin((full[base] != full[k]).sum(axis=1))])  # ties: the true table, the earliest
+        diff = np.flatnonzero(full[p] != full[k])
+        if not len(diff):
+            continue
+        written.append(k)
+        vitne.append(np.full(len(diff), k - 1))
+        parent.append(np.full(len(diff), p - 1))
+        rows.append(diff)
+        values.append(full[k, diff])
+    vitne, parent, rows, values = (np.concatenate(x) for x in (vitne, parent, rows, values))
     unit, rest = np.divmod(rows, PER_UNIT)
     age, cat = np.divmod(rest, N_CAT)
     return pd.DataFrame(
         {
             "vitne": vitne,
+            "grunnlag": parent,
             "unit": pd.Categorical.from_codes(unit, categories=layout.units),
             "aldersgruppe": pd.Categorical.from_codes(age, categories=INNER_AGE_GROUPS),
             "kategori": pd.Categorical.from_codes(cat, categories=CATEGORIES),
