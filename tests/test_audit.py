@@ -114,6 +114,14 @@ def big(u, a, c):
 
 # --- constructed leaks ---------------------------------------------------------------------------
 
+# a 2x2 rectangle of small cells in one kommune: row 0-17 says x + y = 2 with x, y >= 1
+TWO_SUMMING_TO_TWO = {
+    ("0101", "0-17", "innfridd"): 1,
+    ("0101", "0-17", "delvis"): 1,
+    ("0101", "18-66", "innfridd"): 1,
+    ("0101", "18-66", "delvis"): 2,
+}
+
 KOM = {"0101": ("EKA01", "EKG01"), "0102": ("EKA01", "EKG01"), "0103": ("EKA01", "EKG02"), "0201": ("EKA02", "EKG02")}
 
 
@@ -129,13 +137,7 @@ def test_two_hidden_ones_whose_sum_is_two_are_both_pinned():
     # a 2x2 rectangle of small cells in a kommune that is alone in its fylke and group: no cell
     # is a linear combination of shown ones, but row 0-17 gives x + y = 2 with x, y >= 1
     m = geo({"0101": ("EKA01", "EKG01")})
-    small = {
-        ("0101", "0-17", "innfridd"): 1,
-        ("0101", "0-17", "delvis"): 1,
-        ("0101", "18-66", "innfridd"): 1,
-        ("0101", "18-66", "delvis"): 2,
-    }
-    cells = aggregate(inner_counts(m, small, default=big), m)
+    cells = aggregate(inner_counts(m, TWO_SUMMING_TO_TWO, default=big), m)
     pub = hide_small(cells)
     f = audit_cells(pub, m)
     assert {

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_audit import big, found, geo, hide_small, inner_counts, reference_pinned  # noqa: E402
+from test_audit import TWO_SUMMING_TO_TWO, big, found, geo, hide_small, inner_counts, reference_pinned  # noqa: E402
 
 from kvi_core.disclosure.intervals import audit_cells  # noqa: E402
 from kvi_core.disclosure.model import Layout, LinearTable  # noqa: E402
@@ -115,13 +115,7 @@ def test_single_hidden_category_under_a_shown_total():
 
 def test_two_hidden_ones_summing_to_two():
     m = geo({"0101": ("EKA01", "EKG01")})
-    small = {
-        ("0101", "0-17", "innfridd"): 1,
-        ("0101", "0-17", "delvis"): 1,
-        ("0101", "18-66", "innfridd"): 1,
-        ("0101", "18-66", "delvis"): 2,
-    }
-    inner = inner_counts(m, small, default=big)
+    inner = inner_counts(m, TWO_SUMMING_TO_TWO, default=big)
     assert audit_cells(hide_small(aggregate(inner, m)), m).shape[0] >= 4
     check_safe(suppress(inner, m), m)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_audit import big, cell_rows, geo, inner_counts
+from test_audit import TWO_SUMMING_TO_TWO, big, cell_rows, geo, inner_counts
 from test_protection import small_table
 
 from kvi_core.disclosure import intervals
@@ -98,13 +98,7 @@ def test_a_false_witness_cannot_hide_a_pinned_cell():
     """Two hidden ones under a shown sum of 2 are pinned. Witnesses that claim otherwise either break
     a shown sum or put a hidden cell below 1: both are rejected, and the audit still reports them."""
     m = geo({"0101": ("EKA01", "EKG01")})
-    small = {
-        ("0101", "0-17", "innfridd"): 1,
-        ("0101", "0-17", "delvis"): 1,
-        ("0101", "18-66", "innfridd"): 1,
-        ("0101", "18-66", "delvis"): 2,
-    }
-    inner = inner_counts(m, small, default=big)
+    inner = inner_counts(m, TWO_SUMMING_TO_TWO, default=big)
     cells = aggregate(inner, m)
     cells = cells.assign(hidden=cells["antall"].between(1, 4))
     pinned = ("0101", "0-17", "innfridd")

@@ -160,6 +160,13 @@ def column_rows(cols: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
     return ptr, idx
 
 
+def column_matrix(cols: list[tuple[int, ...]], n_rows: int) -> sparse.csr_matrix:
+    """The columns as a sparse 0/1 matrix (one row per column), on its own copy of the cached
+    ``column_rows`` arrays (scipy may sort a matrix's indices in place)."""
+    ptr, idx = column_rows(cols)
+    return sparse.csr_matrix((np.ones(len(idx)), idx, ptr), shape=(len(cols), n_rows), copy=True)
+
+
 def _blocks(sys_: _System) -> tuple[int, np.ndarray]:
     """Connected blocks of variables linked by a constraint or a target."""
     n = len(sys_.var_rows)
@@ -536,9 +543,7 @@ class _Block:
         points = list(points)
         if points:
             self._prepare(self.targets, np.arange(len(self.targets)), need)
-            for x in [x_true, *points]:
-                if x is not None:
-                    self.see(x)
+            self._see_known(x_true, points)
             if self.done().all():
                 self.proven = np.zeros(len(self.tgs), dtype=bool)
                 return []
@@ -567,9 +572,7 @@ class _Block:
             [it.rhs for it in self.eqs] + [highspy.kHighsInf] * len(self.ges),
             goal_row=n >= self.CENTRE_FROM,
         )
-        for x in [x_true, *points]:
-            if x is not None:
-                self.see(x)
+        self._see_known(x_true, points)
         if n >= self.CENTRE_FROM:
             self.see(self.lp.centre())
         self._push()  # without a known point, the first pushes give one
@@ -603,6 +606,12 @@ class _Block:
         self.lp_lo = np.full(len(tgs), np.inf)
         self.lp_hi = np.full(len(tgs), -np.inf)
         self.points: list[np.ndarray] = []  # every table seen that widened some target's evidence
+
+    def _see_known(self, x_true: np.ndarray | None, points: list[np.ndarray]) -> None:
+        """The tables known before any LP: the true one (when given) and the caller's."""
+        for x in [x_true, *points]:
+            if x is not None:
+                self.see(x)
 
     def shown(self) -> dict[int, tuple[int, int]]:
         """Target column -> the whole numbers [ceil(lo), floor(up)] its evidence spans."""
@@ -856,9 +865,7 @@ def witness_tables(
             continue
         w[i] = truth if b == -1 else w[pos[b]]
         w[i, rows[mine]] = val[mine]
-    ptr, idx = column_rows(cols)
-    x = sparse.csr_matrix((np.ones(len(idx)), idx, ptr), shape=(len(cols), len(truth)))
-    sums = x @ w[ok].T  # column × table
+    sums = column_matrix(cols, len(truth)) @ w[ok].T  # column × table
     pub = np.asarray(published, dtype=bool)
     good = (np.abs(sums[pub] - np.asarray(values, dtype=float)[pub, None]) <= WITNESS_TOL).all(axis=0)
     good &= (sums[~pub] >= 1 - WITNESS_TOL).all(axis=0)

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from kvi_core.disclosure.intervals import AuditStats, Pinned, Requirement, box, column_rows, pinned_cells
+from kvi_core.disclosure.intervals import AuditStats, Pinned, Requirement, box, column_matrix, pinned_cells
 from kvi_core.disclosure.model import PER_UNIT
 
 
@@ -53,7 +53,7 @@ def settled_year_by_year(
     target, the whole-number interval [lo, up] its restricted tables show.
     """
     need = need if need is not None else Requirement()
-    value = _matrix(cols, len(truth)) @ truth.astype(float)
+    value = column_matrix(cols, len(truth)) @ truth.astype(float)
     coupled = sorted({a for p, ps in parts.items() if published[p] for a in ps if not published[a]})
     restricted = published.copy()
     restricted[list(parts)] = False
@@ -277,7 +277,7 @@ def row_zones(years: dict, same: list, n_rows: int, niva: str = "fylke") -> np.n
 
 def _zones_of_columns(cols, truth: np.ndarray, zone: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each column's true value and the lowest and highest zone of its rows."""
-    mat = _matrix(cols, len(truth))
+    mat = column_matrix(cols, len(truth))
     value = mat @ truth.astype(float)
     owner = np.repeat(np.arange(len(cols)), np.diff(mat.indptr))
     z_entry = zone[mat.indices]
@@ -302,11 +302,3 @@ def settled_cheaply(cols, published, truth, parts, zone, targets, need=None, sta
     done = settled_year_by_year(cols, published, truth, parts, targets, need, stats, evidence)
     rest = [c for c in targets if c not in done]
     return done | settled_zone_by_zone(cols, published, truth, zone, rest, need, stats, evidence)
-
-
-def _matrix(cols: list[tuple[int, ...]], n_rows: int):
-    """The columns as a sparse 0/1 matrix (one row per column)."""
-    from scipy import sparse
-
-    ptr, idx = column_rows(cols)
-    return sparse.csr_matrix((np.ones(len(idx)), idx, ptr), shape=(len(cols), n_rows), copy=True)
