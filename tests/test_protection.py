@@ -538,6 +538,49 @@ def test_zone_relaxation_proves_only_true_shortfalls(seed):
 _PROVEN: list[int] = []
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_small_blocks_audited_together_fall_short_as_apart(seed):
+    """``pinned_cells(batch=True)`` audits the small blocks as one model whose every solve bounds one
+    target in each block (the maximum of a sum over independent blocks is the sum of the maxima).
+    The same cells fall short as when every block has its own model, with the same whole-number
+    upper bounds, and each certificate names only published columns of the target's own block."""
+    from kvi_core.disclosure.intervals import Requirement, pinned_cells
+
+    rng = np.random.default_rng(100 + seed)
+    n_rows = 32
+    zone = np.repeat(np.arange(4), 8)  # four blocks of eight inner rows, no sum across them
+    truth = rng.choice([1, 1, 2, 3, 6, 9, 14], n_rows)
+    cols: list[tuple[int, ...]] = [(r,) for r in range(n_rows)]
+    for z in range(4):
+        rows = np.flatnonzero(zone == z)
+        cols += [tuple(rows[i : i + 2]) for i in range(0, 8, 2)] + [tuple(rows[:4]), tuple(rows[4:]), tuple(rows)]
+    value = np.array([truth[list(r)].sum() for r in cols], dtype=float)
+    published = (value >= 5) & (rng.random(len(cols)) < 0.7)
+    hidden = np.flatnonzero(~published)
+    need = Requirement.for_rule("intervall", [c for c in hidden if 1 <= value[c] < 5], value)
+
+    def audit(batch):
+        short = pinned_cells(cols, published, value, hidden, n_rows, truth=truth, need=need, exact=False, batch=batch)
+        return {p.col: p for p in short}
+
+    apart, together = audit(False), audit(True)
+    assert sorted(apart) == sorted(together)
+    for c, p in together.items():
+        assert math.floor(p.hi + 1e-6) == math.floor(apart[c].hi + 1e-6), (p, apart[c])
+        own = set(zone[list(cols[c])].tolist())
+        for kind, k in p.support:
+            assert kind == "row" or (published[k] and set(zone[list(cols[k])].tolist()) <= own), (p, kind, k)
+    _APART.append(len(apart))
+
+
+_APART: list[int] = []
+
+
+def test_small_blocks_together_had_shortfalls_to_compare():
+    """The test above is not vacuous: its seeds have shortfalls, in more than one block at once."""
+    assert sum(_APART) > 0
+
+
 def test_zone_relaxation_proved_something_above():
     """The test above is not vacuous: over its seeds the relaxation proved shortfalls."""
     assert sum(_PROVEN) > 0

@@ -56,15 +56,14 @@ class SpanBasis:
         """Add a reduced vector q with pivot row s (q[s] != 0), keeping the echelon form."""
         for r2 in sorted(self.holders.pop(s, ())):
             p = self.pivots[r2]
-            before = [k in p for k in q]
+            before = q.keys() & p.keys()
             eliminate(p, q, s)
-            for k, was in zip(q, before):
-                if k == s or k < 0:
-                    continue
-                now = k in p
-                if now and not was:
+            after = q.keys() & p.keys()
+            for k in after - before:
+                if k >= 0:
                     self.holders[k].add(r2)
-                elif was and not now:
+            for k in before - after:
+                if k != s and k >= 0:
                     self.holders[k].discard(r2)
         self.pivots[s] = q
         for k in q:

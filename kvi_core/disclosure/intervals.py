@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -248,9 +248,18 @@ class _BlockLP:
     IPM_FROM = 3000  # variables; below this the simplex's cold start is quicker (``centre`` always uses IPM)
 
     def __init__(
-        self, n: int, lower: np.ndarray, upper: float, rows: list[_Item], row_lo, row_hi, goal_row: bool = False
+        self,
+        n: int,
+        lower: np.ndarray,
+        upper: float,
+        rows: list[_Item],
+        row_lo,
+        row_hi,
+        goal_row: bool = False,
+        interior_first: bool = True,
     ):
         self.n = n
+        self.interior_first = interior_first  # ``_cold``: off for a block of many small parts
         self.m = len(rows)  # the block's rows; with ``goal_row``, the goal row (``solve(goal=g)``) follows
         k = self.m + int(goal_row)
         indptr = np.cumsum([0] + [len(it.var) for it in rows] + [0] * int(goal_row))
@@ -294,7 +303,7 @@ class _BlockLP:
     @property
     def _cold(self) -> bool:
         """The first solve of a large block (``IPM_FROM``)."""
-        return self.solves == 0 and self.n >= self.IPM_FROM
+        return self.solves == 0 and self.n >= self.IPM_FROM and self.interior_first
 
     def _run(self, interior: bool = False) -> None:
         if not (interior or self._cold):
@@ -440,6 +449,7 @@ def pinned_cells(
     upper: float | None = None,
     points: list[np.ndarray] | None = None,
     witnesses: dict[int, tuple[Witness | None, Witness | None]] | None = None,
+    batch: bool = False,
 ) -> list[Pinned]:
     """Hidden columns (``targets``) whose interval falls short of ``need`` (default: the ones the
     published columns pin to one whole number).
@@ -456,6 +466,9 @@ def pinned_cells(
     ``points`` (inner row values, like ``truth``): more tables the attacker cannot rule out, which
     the caller has checked (``witness_tables``). ``witnesses``, when given, receives for every
     target that meets the rule the tables that show it: (lowest, highest), None for ``truth``.
+    ``batch``: audit the blocks of fewer than ``_Block.CENTRE_FROM`` variables together, as one
+    model whose every solve finds one target's bound in each of them (``_Block.part``); for many
+    tiny blocks, such as the zones of ``screening.short_zone_by_zone``.
     """
     stats = stats if stats is not None else AuditStats()
     need = need if need is not None else Requirement()
@@ -471,6 +484,17 @@ def pinned_cells(
             by_block[int(label[it.var[0]])][kind].append(it)
     if upper is None:
         upper = box(values, published, truth)
+    part = None
+    if batch:  # the small blocks with targets become one (the lowest label), each a part of it
+        size = np.bincount(label, minlength=n_blocks)
+        small = sorted(b for b, grp in by_block.items() if grp["t"] and size[b] < _Block.CENTRE_FROM)
+        if len(small) > 1:
+            part = label.copy()
+            joined = by_block[small[0]]
+            for b in small[1:]:
+                for kind, items in by_block.pop(b).items():
+                    joined[kind].extend(items)
+            label = np.where(np.isin(label, small), small[0], label)
     for b in sorted(by_block):
         grp = by_block[b]
         if not grp["t"]:
@@ -482,7 +506,14 @@ def pinned_cells(
         rows = sys_.var_rows[var]
         x_true = None if truth is None else truth[rows].astype(float)
         block = _Block(
-            items["eq"], items["ge"], items["t"], sys_.lower[var], upper, seed=b, keep_points=witnesses is not None
+            items["eq"],
+            items["ge"],
+            items["t"],
+            sys_.lower[var],
+            upper,
+            seed=b,
+            keep_points=witnesses is not None,
+            part=None if part is None or len(np.unique(part[var])) < 2 else part[var],
         )
         out.extend(block.audit(x_true, stats, need, exact, prove, points=[p[rows] for p in points or ()]))
         if evidence is not None:
@@ -523,10 +554,19 @@ class _Block:
     MAX_PUSHES = 60
     CENTRE_FROM = 800  # variables: from here every target's LP starts from the centre (_BlockLP.centre)
 
-    def __init__(self, eqs, ges, targets, lower, upper, seed, keep_points: bool = False):
+    def __init__(self, eqs, ges, targets, lower, upper, seed, keep_points: bool = False, part=None):
         self.eqs, self.ges, self.targets = eqs, ges, targets
         self.lower, self.upper, self.seed = lower, upper, seed
         self.keep_points = keep_points  # for ``witnesses``
+        # independent parts (a label per variable; no row or target joins two): the maximum of a
+        # sum of targets, one per part, is the sum of their maxima, so one solve bounds one target
+        # in every part (``_intervals``)
+        self.part = part
+
+    @property
+    def _large(self) -> bool:
+        """Every solve starts from the centre (``CENTRE_FROM``); never for a block of parts."""
+        return len(self.lower) >= self.CENTRE_FROM and self.part is None
 
     def audit(
         self,
@@ -552,7 +592,7 @@ class _Block:
             derived, cls = _classify(basis, self.targets)
         else:  # every target its own class
             derived, cls = {}, np.arange(len(self.targets))
-            if len(self.lower) >= self.CENTRE_FROM:  # redundant equations make each start from the
+            if self._large:  # redundant equations make each start from the
                 self.eqs = _equation_basis(self.eqs)[1]  # centre dearer (a larger basis to factor)
         stats.exact += len(derived)
         out = [Pinned(self.targets[i].col, val, val) for i, val in sorted(derived.items())]
@@ -570,13 +610,14 @@ class _Block:
             self.rows,
             [it.rhs for it in self.rows],
             [it.rhs for it in self.eqs] + [highspy.kHighsInf] * len(self.ges),
-            goal_row=n >= self.CENTRE_FROM,
+            goal_row=self._large,
+            interior_first=self.part is None,
         )
         self._see_known(x_true, points)
-        if n >= self.CENTRE_FROM:
+        if self._large:
             self.see(self.lp.centre())
-        self._push()  # without a known point, the first pushes give one
         self.proven = np.zeros(len(tgs), dtype=bool)
+        self._push()  # without a known point, the first pushes give one
         if prove is not None:
             todo = np.flatnonzero(~self.done()).tolist()
             if todo:
@@ -584,6 +625,8 @@ class _Block:
                 for p in prove([tgs[i].col for i in todo]):
                     self.proven[pos[p.col]] = True
                     out.append(p)
+                if self.proven.any():
+                    self._push()
         out.extend(self._one_by_one(stats))
         stats.lp_solves += self.lp.solves
         stats.iterations += self.lp.iterations
@@ -700,14 +743,14 @@ class _Block:
         that decides targets faster than one LP per target would (judged by simplex iterations, a
         deterministic measure: about 1 target per 60 iterations one by one)."""
         rng = np.random.default_rng(20240531 + self.seed)
-        todo = ~self.done()
+        todo = ~self.done() & ~self.proven
         for k in range(self.MAX_PUSHES):
             before = int(todo.sum())
             if before == 0:
                 return
             w = np.where(todo, rng.uniform(0.2, 1.0, len(todo)), 0.0)
             self.see(self.lp.solve(self.tmat.T @ w, maximise=k % 2 == 0, from_centre=True)[1])
-            todo = ~self.done()
+            todo = ~self.done() & ~self.proven
             work = self.lp.h.getInfo().simplex_iteration_count + 20
             if k >= 1 and (before - int(todo.sum())) * 60 < work:
                 return
@@ -744,40 +787,80 @@ class _Block:
         """
         short: dict[int, Pinned] = {}
         high: dict[int, tuple[float, np.ndarray]] = {}
-        for i in todo:
-            if self.done()[i]:
-                continue
-            reach = max(self.need_up[i], math.ceil(self.lp_lo[i] - EPS) + self.need_w[i]) + self.margin[i]
-            hi, x_hi, dual_hi = self._solve(i, True, reach)
+        for wave in self._waves(todo):
+            reach = [
+                max(self.need_up[i], math.ceil(self.lp_lo[i] - EPS) + self.need_w[i]) + self.margin[i] for i in wave
+            ]
+            x_hi, dual = self._solve(wave, True, reach)
             self.see(x_hi)
-            if self.done()[i]:
-                continue
-            hi += self.const[i]  # the maximum: the goal row did not bind (else the target is settled)
-            if math.floor(hi + EPS) < self.need_up[i] + self.margin[i]:  # the maximum alone falls short
-                short[i] = Pinned(self.tgs[i].col, float(min(self.lp_lo[i], hi)), hi, self._support(dual_hi))
-            else:
-                high[i] = (hi, dual_hi)
-        for i, (hi, dual_hi) in high.items():
-            if self.done()[i]:
-                continue
-            reach = math.floor(self.lp_hi[i] + EPS) - self.need_w[i] - self.margin[i]
-            lo, x_lo, dual_lo = self._solve(i, False, reach)
+            done, val = self.done(), self.tmat @ x_hi + self.const
+            for i in wave:
+                if done[i]:
+                    continue
+                hi = float(val[i])  # the maximum: a goal did not bind
+                dual_hi = self._own(dual, i)
+                if math.floor(hi + EPS) < self.need_up[i] + self.margin[i]:  # the maximum alone falls short
+                    short[i] = Pinned(self.tgs[i].col, float(min(self.lp_lo[i], hi)), hi, self._support(dual_hi))
+                else:
+                    high[i] = (hi, dual_hi)
+        for wave in self._waves(list(high)):
+            reach = [math.floor(self.lp_hi[i] + EPS) - self.need_w[i] - self.margin[i] for i in wave]
+            x_lo, dual = self._solve(wave, False, reach)
             self.see(x_lo)
-            if not self.done()[i]:
-                short[i] = Pinned(self.tgs[i].col, lo + self.const[i], hi, self._support(dual_hi, dual_lo))
+            done, val = self.done(), self.tmat @ x_lo + self.const
+            for i in wave:
+                if not done[i]:
+                    hi, dual_hi = high[i]
+                    lo = float(val[i])
+                    short[i] = Pinned(self.tgs[i].col, lo, hi, self._support(dual_hi, self._own(dual, i)))
         return short
 
-    def _solve(self, i: int, maximise: bool, reach: float) -> tuple[float, np.ndarray, np.ndarray]:
-        """Target i's max or min. In a block that starts every solve from the centre, the solve
-        stops at ``reach``, the value that would settle the target (``_BlockLP.solve``'s goal):
-        reaching it settles the target; falling short of it gives the true optimum, whose duals
-        certify the shortfall. (Measured: about half the simplex iterations on the linked five-year
-        systems. Smaller blocks go on from the last vertex in a few iterations, and a changed goal
-        row would cost each solve a new factorisation: there it is left out.)"""
-        goal = reach - self.const[i] if self.lp.centred and self.lp.goal_row else None
+    def _waves(self, todo: list[int]) -> Iterator[list[int]]:
+        """The targets of ``todo`` not yet settled, in groups to bound with one solve: one target
+        each, or, in a block of parts, one target of every part that still has one."""
+        pending = list(todo)
+        while pending:
+            done = self.done()
+            pending = [i for i in pending if not done[i]]
+            if self.part is None:
+                wave = pending[:1]
+            else:
+                first: dict[int, int] = {}
+                for i in pending:
+                    first.setdefault(int(self.part[self.tgs[i].var[0]]), i)
+                wave = list(first.values())
+            if not wave:
+                return
+            yield wave
+            taken = set(wave)
+            pending = [i for i in pending if i not in taken]
+
+    def _solve(self, wave: list[int], maximise: bool, reach: list[float]) -> tuple[np.ndarray, np.ndarray]:
+        """The max or min of the targets of ``wave`` (the solution and the row duals). In a block
+        that starts every solve from the centre, the solve of one target stops at ``reach``, the
+        value that would settle it (``_BlockLP.solve``'s goal): reaching it settles the target;
+        falling short of it gives the true optimum, whose duals certify the shortfall. (Measured:
+        about half the simplex iterations on the linked five-year systems. Smaller blocks go on from
+        the last vertex in a few iterations, and a changed goal row would cost each solve a new
+        factorisation: there it is left out.) A wave of several targets (a block of parts) has one
+        in each part: the maximum of their sum is each one's maximum."""
+        single = len(wave) == 1 and self.lp.centred and self.lp.goal_row
+        goal = reach[0] - self.const[wave[0]] if single else None
         cost = np.zeros(self.lp.n)
-        cost[self.tgs[i].var] = 1.0
-        return self.lp.solve(cost, maximise=maximise, from_centre=True, goal=goal)
+        for i in wave:
+            cost[self.tgs[i].var] = 1.0
+        _, x, dual = self.lp.solve(cost, maximise=maximise, from_centre=True, goal=goal)
+        return x, dual
+
+    def _own(self, dual: np.ndarray, i: int) -> np.ndarray:
+        """The row duals of target i's own part (all of them in a block without parts)."""
+        if self.part is None:
+            return dual
+        return np.where(self._row_part == self.part[self.tgs[i].var[0]], dual, 0.0)
+
+    @functools.cached_property
+    def _row_part(self) -> np.ndarray:
+        return np.array([self.part[it.var[0]] for it in self.rows], dtype=np.int64)
 
     @functools.cached_property
     def _known_of_rows(self) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:

@@ -179,37 +179,34 @@ def short_zone_by_zone(
     The counterpart of ``settled_zone_by_zone``, which fixes the other rows (a restriction: it can
     only accept). Most shortfalls of a national table are a kommune's cells narrowed by its own
     margins, so they are proven here in LPs of a few dozen variables instead of one each over the
-    whole country (used by ``suppression.suppress`` and ``periods.suppress_periods``)."""
+    whole country (used by ``suppression.suppress`` and ``periods.suppress_periods``). The zones'
+    LPs are solved together, one target of every zone per solve: measured on one national
+    indicator-year's first round (kultur_fritid_transport 2024), 1 536 targets in 373 zones, 917
+    proven short, 3.2 s apart against 1.0 s together."""
     need = need if need is not None else Requirement()
     value, lo_zone, hi_zone = _zones_of_columns(cols, truth, zone)
     upper = box(value, published, truth)  # the whole system's box: a relaxation keeps every bound
-    own: dict[int, list[int]] = {}  # zone -> the columns wholly inside it
-    inside = np.flatnonzero((lo_zone == hi_zone) & (lo_zone >= 0))
-    for c, zn in zip(inside.tolist(), lo_zone[inside].tolist()):
-        own.setdefault(zn, []).append(c)
-    short: list[Pinned] = []
-    for zn, wanted in sorted(_targets_by_zone(targets, published, lo_zone, hi_zone).items()):
-        glob = own[zn]  # the zone's own system, its columns numbered 0.. (every other sum is dropped)
-        local = {g: i for i, g in enumerate(glob)}
-        sub_need = Requirement(
-            {local[g]: need.width[g] for g in glob if g in need.width},
-            {local[g]: need.up[g] for g in glob if g in need.up},
-        )
-        found = pinned_cells(
-            [cols[g] for g in glob],
-            published[glob],
-            value[glob],
-            [local[g] for g in wanted],
-            len(truth),
-            truth=truth,
-            stats=stats,
-            need=sub_need,
-            exact=False,
-            upper=upper,
-        )
-        for p in found:
-            support = tuple((kind, glob[x] if kind == "col" else x) for kind, x in p.support)
-            short.append(Pinned(glob[p.col], p.lo, p.hi, support))
+    by_zone = _targets_by_zone(targets, published, lo_zone, hi_zone)
+    if not by_zone:
+        return []
+    # every zone's own system at once: the zones share no row, so the LPs apart are the LP of the
+    # whole (``pinned_cells(batch=True)`` bounds one target of every zone in each solve)
+    own = (lo_zone == hi_zone) & np.isin(lo_zone, list(by_zone))
+    kept = [rows if own[c] else () for c, rows in enumerate(cols)]
+    wanted = [c for zn in sorted(by_zone) for c in by_zone[zn]]
+    short = pinned_cells(
+        kept,
+        published,
+        value,
+        wanted,
+        len(truth),
+        truth=truth,
+        stats=stats,
+        need=need,
+        exact=False,
+        upper=upper,
+        batch=True,
+    )
     return sorted(short, key=lambda p: p.col)
 
 

@@ -252,17 +252,15 @@ class ProtectedSet:
         for cid in sorted(self.holders.pop(s, ())):
             v = self.vecs[cid]
             self.buckets[self.key[cid]].discard(cid)
-            before = [k in v for k in q]
+            before = q.keys() & v.keys()
             a, c, g = eliminate(v, q, s)
             if not v:
                 raise AssertionError(f"protected column {cid} became derivable")
-            for k, was in zip(q, before):
-                if k == s:
-                    continue
-                now = k in v
-                if now and not was:
-                    self.holders.setdefault(k, set()).add(cid)
-                elif was and not now:
+            after = q.keys() & v.keys()
+            for k in after - before:
+                self.holders.setdefault(k, set()).add(cid)
+            for k in before - after:
+                if k != s:
                     self.holders[k].discard(cid)
             h1, h2 = self.hash[cid]
             h1, h2 = (a * h1 - c * hq[0]) % HASH_PRIME, (a * h2 - c * hq[1]) % HASH_PRIME
