@@ -53,19 +53,40 @@ class SpanBasis:
         return out
 
     def add(self, q: dict[int, int], s: int) -> None:
-        """Add a reduced vector q with pivot row s (q[s] != 0), keeping the echelon form."""
-        for r2 in sorted(self.holders.pop(s, ())):
+        """Add a reduced vector q with pivot row s (q[s] != 0), keeping the echelon form: s is
+        eliminated from every basis vector holding it (``eliminate``, written out here with the
+        bookkeeping of ``holders`` in the same pass over q: this is the elimination's inner loop)."""
+        holders = self.holders
+        qs = q[s]
+        items = list(q.items())
+        for r2 in sorted(holders.pop(s, ())):
             p = self.pivots[r2]
-            before = q.keys() & p.keys()
-            eliminate(p, q, s)
-            after = q.keys() & p.keys()
-            for k in after - before:
-                if k >= 0:
-                    self.holders[k].add(r2)
-            for k in before - after:
-                if k != s and k >= 0:
-                    self.holders[k].discard(r2)
+            g0 = math.gcd(qs, p[s])
+            a, c = qs // g0, p[s] // g0
+            if a < 0:
+                a, c = -a, -c
+            if a != 1:
+                for k in p:
+                    p[k] *= a
+            get = p.get
+            for k, x in items:
+                old = get(k)
+                if old is None:
+                    p[k] = -c * x
+                    if k >= 0:
+                        holders[k].add(r2)
+                elif old != c * x:
+                    p[k] = old - c * x
+                else:
+                    del p[k]
+                    if k != s and k >= 0:
+                        holders[k].discard(r2)
+            if a != 1 and p:
+                g = math.gcd(*p.values())
+                if g > 1:
+                    for k in p:
+                        p[k] //= g
         self.pivots[s] = q
         for k in q:
             if k != s and k >= 0:
-                self.holders[k].add(s)
+                holders[k].add(s)
