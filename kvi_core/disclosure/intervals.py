@@ -881,7 +881,9 @@ class _Block:
             d = np.asarray(d)
             nz = np.flatnonzero(np.abs(d) > 1e-7)  # a few rows of thousands
             cols.update(("col", c) for c in row_col[nz].tolist())
-            weight = mat[nz].T @ d[nz]
+            kept = np.zeros(len(d))
+            kept[nz] = d[nz]
+            weight = mat.T @ kept  # (no slice of mat: scipy's slicing costs more than the product)
             cols.update(("row", r) for r in known_rows[np.abs(weight) > 1e-7].tolist())
         return tuple(sorted(cols))
 

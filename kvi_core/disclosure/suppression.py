@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kvi_core.disclosure.elimination import SpanBasis, eliminate
+from kvi_core.disclosure.elimination import SpanBasis
 from kvi_core.disclosure.intervals import INTERVALL, AuditStats, Pinned, Requirement, Witness, pinned_cells
 from kvi_core.disclosure.model import N_CAT, PER_UNIT, Layout, LinearTable
 from kvi_core.disclosure.screening import row_zones, short_by_zones
@@ -248,20 +248,42 @@ class ProtectedSet:
         return next((c for c in sorted(self.buckets.get(self._key(h, q), ())) if _proportional(q, self.vecs[c])), None)
 
     def pivot(self, q: dict[int, int], s: int, hq: tuple[int, int]) -> None:
-        """Eliminate row s (now a pivot of the published span) from every protected vector."""
-        for cid in sorted(self.holders.pop(s, ())):
+        """Eliminate row s (now a pivot of the published span) from every protected vector
+        (``elimination.eliminate``, written out with the bookkeeping of ``holders`` in the same pass
+        over q, as in ``SpanBasis.add``)."""
+        holders = self.holders
+        qs = q[s]
+        items = list(q.items())
+        for cid in sorted(holders.pop(s, ())):
             v = self.vecs[cid]
             self.buckets[self.key[cid]].discard(cid)
-            before = q.keys() & v.keys()
-            a, c, g = eliminate(v, q, s)
+            g0 = math.gcd(qs, v[s])
+            a, c = qs // g0, v[s] // g0
+            if a < 0:
+                a, c = -a, -c
+            if a != 1:
+                for k in v:
+                    v[k] *= a
+            get = v.get
+            for k, x in items:
+                old = get(k)
+                if old is None:
+                    v[k] = -c * x
+                    holders.setdefault(k, set()).add(cid)
+                elif old != c * x:
+                    v[k] = old - c * x
+                else:
+                    del v[k]
+                    if k != s:
+                        holders[k].discard(cid)
             if not v:
                 raise AssertionError(f"protected column {cid} became derivable")
-            after = q.keys() & v.keys()
-            for k in after - before:
-                self.holders.setdefault(k, set()).add(cid)
-            for k in before - after:
-                if k != s:
-                    self.holders[k].discard(cid)
+            g = 1
+            if a != 1:
+                g = math.gcd(*v.values())
+                if g > 1:
+                    for k in v:
+                        v[k] //= g
             h1, h2 = self.hash[cid]
             h1, h2 = (a * h1 - c * hq[0]) % HASH_PRIME, (a * h2 - c * hq[1]) % HASH_PRIME
             if g != 1:
@@ -356,7 +378,12 @@ def _choose_pivot(q: dict[int, int], at_bound: list[bool], *holders: dict[int, s
     for r, x in q.items():
         if at_bound[r]:
             continue
-        key = (x != 1 and x != -1, sum(len(h.get(r, ())) for h in holders), -r)
+        held = 0
+        for h in holders:
+            by = h.get(r)
+            if by:
+                held += len(by)
+        key = (x != 1 and x != -1, held, -r)
         if best_key is None or key < best_key:
             best, best_key = r, key
     return best
