@@ -106,6 +106,26 @@ def test_an_error_in_a_worker_process_reaches_the_caller(tmp_path):
         runner.suppress_all(jobs, settings, workers=2)
 
 
+def test_the_caller_gets_the_free_core_once_before_the_last_table():
+    """``suppress_all(when_idle=...)``: with three tables on two workers, the caller is called once,
+    when one worker has nothing left (two tables done, one still running), so that ``kvi compute``
+    prepares the publication there instead of after the last table."""
+    from test_audit import geo, inner_counts
+
+    from kvi_core.disclosure import runner
+
+    m = geo({"0101": ("EKA01", "EKG01"), "0102": ("EKA01", "EKG01")})
+    jobs = [runner.AnnualJob(ind, 2024, inner_counts(m, {}, default=3), m) for ind in ("a", "b", "c")]
+    settings = runner.Settings(5, "intervall", m.assign(aar=2024), linked=False)
+    done: list[str] = []
+    idle_after: list[int] = []
+    cells, _, _ = runner.suppress_all(
+        jobs, settings, workers=2, progress=done.append, when_idle=lambda: idle_after.append(len(done))
+    )
+    assert sorted(cells) == [("a", 2024), ("b", 2024), ("c", 2024)]
+    assert idle_after == [2]
+
+
 def _children(pid: int) -> set[int]:
     """Processes whose parent is ``pid`` (Linux /proc)."""
     out = set()

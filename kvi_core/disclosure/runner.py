@@ -102,12 +102,15 @@ def suppress_all(
     s: Settings,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
+    when_idle: Callable[[], None] | None = None,
 ) -> tuple[dict[tuple[str, int], pd.DataFrame], dict[str, pd.DataFrame], dict[tuple[str, int], pd.DataFrame]]:
     """Every annual table, and (``s.linked``) every indicator's periods.
 
     Returns ({(indikator, aar): cells}, {indikator: period cells}, {(indikator, aar): witness
     tables}, the last only without periods: ``annual``). ``progress`` gets one line per finished
-    table."""
+    table. ``when_idle`` is called once, in this process, when a worker first has nothing to do
+    while others still work (the last tables): the caller's chance to prepare what follows on the
+    core that is free instead of after the last table."""
     from kvi_core.periods import periods_of
 
     by_ind: dict[str, list[AnnualJob]] = {}
@@ -144,7 +147,11 @@ def suppress_all(
     ex = ProcessPoolExecutor(min(workers, tell.total), mp_context=ctx, initializer=worker_init, initargs=(os.getpid(),))
     try:
         pending = {ex.submit(annual, j, s): (j.indikator, j.aar) for j in jobs_in}
+        n_workers = min(workers, tell.total)
         while pending:
+            if when_idle is not None and len(pending) < n_workers:
+                when_idle()
+                when_idle = None
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in sorted(finished, key=lambda f: str(pending[f])):
                 ind, what = pending.pop(fut)
