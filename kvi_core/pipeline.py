@@ -246,13 +246,13 @@ def outputs(
     return files
 
 
-# --- three-year figures and the reason for every hidden cell (contract §8, §6) -----------------
-
-
 def _warm_up() -> None:
     """Load what the publication needs after the suppression (``variasjon``'s funnel limits use
     scipy.stats: 1.6 s to import here) while the last tables are still being suppressed."""
     import scipy.stats  # noqa: F401
+
+
+# --- three-year figures and the reason for every hidden cell (contract §8, §6) -----------------
 
 
 def _witness_table(witnesses: dict[tuple[str, int], pd.DataFrame]) -> pd.DataFrame:

@@ -818,22 +818,23 @@ class _Block:
     def _waves(self, todo: list[int]) -> Iterator[list[int]]:
         """The targets of ``todo`` not yet settled, in groups to bound with one solve: one target
         each, or, in a block of parts, one target of every part that still has one."""
+        if self.part is None:
+            for i in todo:
+                if not self.done()[i]:
+                    yield [i]
+            return
         pending = list(todo)
         while pending:
             done = self.done()
-            pending = [i for i in pending if not done[i]]
-            if self.part is None:
-                wave = pending[:1]
-            else:
-                first: dict[int, int] = {}
-                for i in pending:
+            first: dict[int, int] = {}
+            for i in pending:
+                if not done[i]:
                     first.setdefault(int(self.part[self.tgs[i].var[0]]), i)
-                wave = list(first.values())
-            if not wave:
+            if not first:
                 return
-            yield wave
-            taken = set(wave)
-            pending = [i for i in pending if i not in taken]
+            yield list(first.values())
+            taken = set(first.values())
+            pending = [i for i in pending if i not in taken and not done[i]]
 
     def _solve(self, wave: list[int], maximise: bool, reach: list[float]) -> tuple[np.ndarray, np.ndarray]:
         """The max or min of the targets of ``wave`` (the solution and the row duals). In a block

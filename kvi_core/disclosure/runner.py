@@ -144,10 +144,10 @@ def suppress_all(
     from concurrent.futures.process import BrokenProcessPool
 
     ctx = mp.get_context("spawn")  # no fork of a process that may hold solver threads
-    ex = ProcessPoolExecutor(min(workers, tell.total), mp_context=ctx, initializer=worker_init, initargs=(os.getpid(),))
+    n_workers = min(workers, tell.total)
+    ex = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=worker_init, initargs=(os.getpid(),))
     try:
         pending = {ex.submit(annual, j, s): (j.indikator, j.aar) for j in jobs_in}
-        n_workers = min(workers, tell.total)
         while pending:
             if when_idle is not None and len(pending) < n_workers:
                 when_idle()
