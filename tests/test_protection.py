@@ -570,15 +570,16 @@ def test_small_blocks_audited_together_fall_short_as_apart(seed):
         own = set(zone[list(cols[c])].tolist())
         for kind, k in p.support:
             assert kind == "row" or (published[k] and set(zone[list(cols[k])].tolist()) <= own), (p, kind, k)
-    _APART.append(len(apart))
+    _APART.append(len({int(zone[cols[c][0]]) for c in apart}))  # the blocks with a shortfall
 
 
 _APART: list[int] = []
 
 
 def test_small_blocks_together_had_shortfalls_to_compare():
-    """The test above is not vacuous: its seeds have shortfalls, in more than one block at once."""
-    assert sum(_APART) > 0
+    """The test above is not vacuous: some of its seeds have shortfalls in more than one block at
+    once (so that solves bounded targets of several blocks together)."""
+    assert max(_APART) >= 2
 
 
 def test_zone_relaxation_proved_something_above():
