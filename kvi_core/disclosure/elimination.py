@@ -6,11 +6,16 @@ import math
 from collections import defaultdict
 
 
-def eliminate(v: dict[int, int], p: dict[int, int], r: int) -> tuple[int, int, int]:
+def eliminate(
+    v: dict[int, int], p: dict[int, int], r: int, holders: dict[int, set[int]] | None = None, owner: int = 0
+) -> tuple[int, int, int]:
     """In place, v := (a·v − c·p) / g with integers a > 0, c chosen so that v[r] becomes 0.
 
     Fraction-free, so no tolerance is needed (Python ints do not overflow). Returns (a, c, g) so a
-    caller can update a linear hash of v.
+    caller can update a linear hash of v. ``holders`` (row -> the vectors holding it, a
+    ``defaultdict(set)``), when given, is kept up to date for v, named ``owner``, in the same pass
+    over p: rows that enter v gain it, rows that cancel lose it (r itself excepted, and keys < 0,
+    which are values, not rows). This is the elimination's inner loop.
     """
     g0 = math.gcd(p[r], v[r])
     a, c = p[r] // g0, v[r] // g0
@@ -19,12 +24,19 @@ def eliminate(v: dict[int, int], p: dict[int, int], r: int) -> tuple[int, int, i
     if a != 1:
         for k in v:
             v[k] *= a
+    get = v.get
     for k, x in p.items():
-        y = v.get(k, 0) - c * x
-        if y:
-            v[k] = y
+        old = get(k)
+        if old is None:
+            v[k] = -c * x
+            if holders is not None and k >= 0:
+                holders[k].add(owner)
+        elif old != c * x:
+            v[k] = old - c * x
         else:
-            v.pop(k, None)
+            del v[k]
+            if holders is not None and k != r and k >= 0:
+                holders[k].discard(owner)
     g = 1
     if a != 1 and v:
         g = math.gcd(*v.values())
@@ -54,39 +66,10 @@ class SpanBasis:
 
     def add(self, q: dict[int, int], s: int) -> None:
         """Add a reduced vector q with pivot row s (q[s] != 0), keeping the echelon form: s is
-        eliminated from every basis vector holding it (``eliminate``, written out here with the
-        bookkeeping of ``holders`` in the same pass over q: this is the elimination's inner loop)."""
-        holders = self.holders
-        qs = q[s]
-        items = list(q.items())
-        for r2 in sorted(holders.pop(s, ())):
-            p = self.pivots[r2]
-            g0 = math.gcd(qs, p[s])
-            a, c = qs // g0, p[s] // g0
-            if a < 0:
-                a, c = -a, -c
-            if a != 1:
-                for k in p:
-                    p[k] *= a
-            get = p.get
-            for k, x in items:
-                old = get(k)
-                if old is None:
-                    p[k] = -c * x
-                    if k >= 0:
-                        holders[k].add(r2)
-                elif old != c * x:
-                    p[k] = old - c * x
-                else:
-                    del p[k]
-                    if k != s and k >= 0:
-                        holders[k].discard(r2)
-            if a != 1 and p:
-                g = math.gcd(*p.values())
-                if g > 1:
-                    for k in p:
-                        p[k] //= g
+        eliminated from every basis vector holding it."""
+        for r2 in sorted(self.holders.pop(s, ())):
+            eliminate(self.pivots[r2], q, s, self.holders, r2)
         self.pivots[s] = q
         for k in q:
             if k != s and k >= 0:
-                holders[k].add(s)
+                self.holders[k].add(s)

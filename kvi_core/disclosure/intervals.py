@@ -721,12 +721,14 @@ class _Block:
         }
         return [self.points[k] for k in chosen], out
 
-    def see(self, x: np.ndarray) -> None:
+    def see(self, x: np.ndarray) -> np.ndarray:
+        """Take table x as evidence; returns every target's value in it."""
         val = self.tmat @ x + self.const
         if self.keep_points and ((val < self.lp_lo).any() or (val > self.lp_hi).any()):
             self.points.append(np.array(x, dtype=float))
         np.minimum(self.lp_lo, val, out=self.lp_lo)
         np.maximum(self.lp_hi, val, out=self.lp_hi)
+        return val
 
     def done(self) -> np.ndarray:
         """Targets whose LP evidence so far meets the rule (with the margin of the class note). A
@@ -792,8 +794,8 @@ class _Block:
                 max(self.need_up[i], math.ceil(self.lp_lo[i] - EPS) + self.need_w[i]) + self.margin[i] for i in wave
             ]
             x_hi, dual = self._solve(wave, True, reach)
-            self.see(x_hi)
-            done, val = self.done(), self.tmat @ x_hi + self.const
+            val = self.see(x_hi)
+            done = self.done()
             for i in wave:
                 if done[i]:
                     continue
@@ -806,8 +808,8 @@ class _Block:
         for wave in self._waves(list(high)):
             reach = [math.floor(self.lp_hi[i] + EPS) - self.need_w[i] - self.margin[i] for i in wave]
             x_lo, dual = self._solve(wave, False, reach)
-            self.see(x_lo)
-            done, val = self.done(), self.tmat @ x_lo + self.const
+            val = self.see(x_lo)
+            done = self.done()
             for i in wave:
                 if not done[i]:
                     hi, dual_hi = high[i]

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from kvi_core.disclosure.elimination import SpanBasis
+from kvi_core.disclosure.elimination import SpanBasis, eliminate
 from kvi_core.disclosure.intervals import INTERVALL, AuditStats, Pinned, Requirement, Witness, pinned_cells
 from kvi_core.disclosure.model import N_CAT, PER_UNIT, Layout, LinearTable
 from kvi_core.disclosure.screening import row_zones, short_by_zones
@@ -217,7 +218,7 @@ class ProtectedSet:
         self.vecs: dict[int, dict[int, int]] = {}
         self.hash: dict[int, tuple[int, int]] = {}
         self.key: dict[int, object] = {}
-        self.holders: dict[int, set[int]] = {}
+        self.holders: defaultdict[int, set[int]] = defaultdict(set)  # row -> protected vectors holding it
         self.buckets: dict[object, set[int]] = {}
 
     def hash_of(self, v: dict[int, int]) -> tuple[int, int]:
@@ -239,7 +240,7 @@ class ProtectedSet:
     def add(self, cid: int, v: dict[int, int], h: tuple[int, int]) -> None:
         self.vecs[cid], self.hash[cid] = v, h
         for r in v:
-            self.holders.setdefault(r, set()).add(cid)
+            self.holders[r].add(cid)
         self.key[cid] = self._key(h, v)
         self.buckets.setdefault(self.key[cid], set()).add(cid)
 
@@ -248,42 +249,13 @@ class ProtectedSet:
         return next((c for c in sorted(self.buckets.get(self._key(h, q), ())) if _proportional(q, self.vecs[c])), None)
 
     def pivot(self, q: dict[int, int], s: int, hq: tuple[int, int]) -> None:
-        """Eliminate row s (now a pivot of the published span) from every protected vector
-        (``elimination.eliminate``, written out with the bookkeeping of ``holders`` in the same pass
-        over q, as in ``SpanBasis.add``)."""
-        holders = self.holders
-        qs = q[s]
-        items = list(q.items())
-        for cid in sorted(holders.pop(s, ())):
+        """Eliminate row s (now a pivot of the published span) from every protected vector."""
+        for cid in sorted(self.holders.pop(s, ())):
             v = self.vecs[cid]
             self.buckets[self.key[cid]].discard(cid)
-            g0 = math.gcd(qs, v[s])
-            a, c = qs // g0, v[s] // g0
-            if a < 0:
-                a, c = -a, -c
-            if a != 1:
-                for k in v:
-                    v[k] *= a
-            get = v.get
-            for k, x in items:
-                old = get(k)
-                if old is None:
-                    v[k] = -c * x
-                    holders.setdefault(k, set()).add(cid)
-                elif old != c * x:
-                    v[k] = old - c * x
-                else:
-                    del v[k]
-                    if k != s:
-                        holders[k].discard(cid)
+            a, c, g = eliminate(v, q, s, self.holders, cid)
             if not v:
                 raise AssertionError(f"protected column {cid} became derivable")
-            g = 1
-            if a != 1:
-                g = math.gcd(*v.values())
-                if g > 1:
-                    for k in v:
-                        v[k] //= g
             h1, h2 = self.hash[cid]
             h1, h2 = (a * h1 - c * hq[0]) % HASH_PRIME, (a * h2 - c * hq[1]) % HASH_PRIME
             if g != 1:
