@@ -78,6 +78,23 @@ def _sniff(head: bytes) -> tuple[str, str]:
     return encoding, sep
 
 
+def rows_hint(path: str | Path) -> int:
+    """About how many rows the extract has, without reading it (0 when that cannot be told): the
+    row count a Parquet file's footer states, or the line breaks of a CSV. Only for deciding early
+    whether the run needs worker processes (``pipeline.outputs``); ``read_raw`` checks the file."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) == b"PAR1" or path.suffix.lower() == ".parquet":
+                import pyarrow.parquet as pq
+
+                return int(pq.ParquetFile(path).metadata.num_rows)
+            fh.seek(0)
+            return sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
+    except Exception:  # noqa: BLE001 - unreadable here: read_raw says why, in one line
+        return 0
+
+
 def read_raw(path: str | Path) -> pd.DataFrame:
     """The extract as text columns (empty string for empty), in input order, with nothing dropped."""
     path = Path(path)

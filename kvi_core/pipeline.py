@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from kvi_core import __version__, geography
 from kvi_core.errors import KviInputError
 from kvi_core.indicators import aggregate, inner_counts, unit_positions
-from kvi_core.intake import arrow_of, read_extract
+from kvi_core.intake import arrow_of, read_extract, rows_hint
 from kvi_core.output import long_table, sort_table
 from kvi_core.publish import WITNESS_FILE
 from kvi_core.specs import IndicatorSpec, load_specs
@@ -124,11 +124,31 @@ def outputs(
 ) -> dict[str, object]:
     """Every file of one run, by name (:data:`kvi_core.publish.PUBLISHED_FILES` and
     :data:`~kvi_core.publish.INTERNAL_FILES`), as DataFrames and dicts; nothing is written here."""
-    specs = load_specs()
-    extract = read_extract(input_path, specs)
     from kvi_core.disclosure import runner
 
+    early = None  # worker processes started before the extract is read (runner.start_workers)
+    if not unsuppressed:
+        hint = rows_hint(input_path)
+        n = jobs if jobs is not None else runner.default_jobs(hint)
+        early = (n, runner.start_workers(n)) if n > 1 else None
+    try:
+        return _outputs(input_path, kostragrupper, unsuppressed, threshold, quiet, rule, jobs, periods, early)
+    except BaseException:
+        if early is not None:
+            runner.stop_workers(early[1])
+        raise
+
+
+def _outputs(input_path, kostragrupper, unsuppressed, threshold, quiet, rule, jobs, periods, early):
+    from kvi_core.disclosure import runner
+
+    specs = load_specs()
+    extract = read_extract(input_path, specs)
     workers = jobs if jobs is not None else runner.default_jobs(extract.rows_in)
+    executor = None if early is None else early[1]
+    if early is not None and workers != early[0]:  # the hint was wrong: start afresh
+        runner.stop_workers(executor)
+        executor = None
     files: dict[str, object] = {
         # names person_ids: internal quality assurance only
         "avvist.csv": extract.rejections.rename(columns={"avvist_rad": "hele_raden_avvist"}),
@@ -152,6 +172,8 @@ def outputs(
     if not extract.years:  # no row names a year kvi can place: nothing to publish
         files["intern_metadata.json"] = dict(run, indikatorer=[s.id for s in specs])
         files[_NO_YEAR] = True
+        if executor is not None:
+            runner.stop_workers(executor)
         return files
 
     # a year whose rows were all rejected still gets its tables: every region, with 0
@@ -189,7 +211,7 @@ def outputs(
                 flush=True,
             )
         cells_of, period_cells, witnesses = runner.suppress_all(
-            work, settings, workers, None if quiet else runner.stderr_progress, when_idle=_warm_up
+            work, settings, workers, None if quiet else runner.stderr_progress, when_idle=_warm_up, executor=executor
         )
     tables = []
     for j in work:

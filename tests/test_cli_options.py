@@ -126,6 +126,30 @@ def test_the_caller_gets_the_free_core_once_before_the_last_table():
     assert idle_after == [2]
 
 
+def test_workers_started_before_the_extract_is_read_are_used_and_stopped():
+    """``start_workers`` (started while ``kvi compute`` reads the extract): ``suppress_all`` uses
+    them, with the result of a run in one process, and shuts them down; when the run turns out to
+    need no workers (one table), it stops them and works alone."""
+    from test_audit import geo, inner_counts
+
+    from kvi_core.disclosure import runner
+
+    m = geo({"0101": ("EKA01", "EKG01"), "0102": ("EKA01", "EKG01")})
+    jobs = [
+        runner.AnnualJob(ind, 2024, inner_counts(m, {("0101", "18-66", "delvis"): 2}, default=3), m) for ind in "ab"
+    ]
+    settings = runner.Settings(5, "intervall", m.assign(aar=2024), linked=False)
+    alone, _, _ = runner.suppress_all(jobs, settings, workers=1)
+    for todo in (jobs, jobs[:1]):
+        ex = runner.start_workers(2)
+        cells, _, _ = runner.suppress_all(todo, settings, workers=2, executor=ex)
+        assert sorted(cells) == [(j.indikator, 2024) for j in todo]
+        for key, frame in cells.items():
+            assert frame.equals(alone[key])
+        with pytest.raises(RuntimeError, match="shutdown|not usable"):  # shut down, or stopped
+            ex.submit(print)
+
+
 def _children(pid: int) -> set[int]:
     """Processes whose parent is ``pid`` (Linux /proc)."""
     out = set()

@@ -7,7 +7,7 @@ import pytest
 from conftest import HAND_ROWS, HEADER, row, write_extract
 
 from kvi_core.errors import KviInputError
-from kvi_core.intake import read_extract, read_raw
+from kvi_core.intake import read_extract, read_raw, rows_hint
 from kvi_core.specs import load_specs
 
 SPECS = load_specs()
@@ -77,6 +77,18 @@ def test_parquet_reads_like_csv(tmp_path, hand_extract):
     b = read_extract(tmp_path / "x.parquet", SPECS)
     pd.testing.assert_frame_equal(a.persons, b.persons)
     pd.testing.assert_frame_equal(a.rejections, b.rejections)
+
+
+def test_the_row_hint_counts_rows_without_reading_the_extract(tmp_path, hand_extract):
+    """``rows_hint`` (whether ``kvi compute`` starts its workers before reading): the data rows of
+    a Parquet file from its footer, the lines of a CSV (its header included), 0 when it cannot tell."""
+    df = pd.DataFrame(HAND_ROWS, columns=HEADER)
+    df.to_parquet(tmp_path / "x.parquet")
+    assert rows_hint(tmp_path / "x.parquet") == len(HAND_ROWS)
+    assert rows_hint(hand_extract) == len(HAND_ROWS) + 1
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
+    assert rows_hint(tmp_path / "broken.parquet") == 0
+    assert rows_hint(tmp_path / "missing.csv") == 0
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -164,27 +165,37 @@ def _indexed(task: tuple) -> tuple[int, object]:
     return i, one(t)
 
 
-def _audit_all(tasks: list[tuple], n_workers: int, one=_audit_one, done=None) -> list:
-    """``one`` of every task, in order: independent tables (an (indikator, aar), or an indicator's
-    linked years and periods), so in worker processes when there are several and they are large
-    (the result is the same). ``done(i)`` is called as task ``i`` finishes."""
-    out: list = [None] * len(tasks)
-    if n_workers <= 1 or len(tasks) <= 1:
-        for i, t in enumerate(tasks):
-            out[i] = one(t)
-            if done is not None:
-                done(i)
-        return out
+def _start_pool(n: int):
+    """``n`` worker processes (spawned, not forked), started now: each loads the audit code (1.3 s
+    of imports) while the main process reads and checks the folder."""
     import multiprocessing as mp
 
+    return mp.get_context("spawn").Pool(n, initializer=_worker_init, initargs=(os.getpid(),))
+
+
+def _worker_init(parent: int) -> None:
     from kvi_core.disclosure.runner import worker_init
 
-    pool = mp.get_context("spawn").Pool(min(n_workers, len(tasks)), initializer=worker_init, initargs=(os.getpid(),))
-    with pool:
-        for i, result in pool.imap_unordered(_indexed, [(one, i, t) for i, t in enumerate(tasks)], chunksize=1):
-            out[i] = result
-            if done is not None:
-                done(i)
+    worker_init(parent)
+    import kvi_core.periods  # noqa: F401  (the linked audit; intervals came with this module)
+
+
+def _dispatch(tasks: list[tuple], pool, one=_audit_one):
+    """``one`` of every task: independent tables (an (indikator, aar), or an indicator's linked
+    years and periods). With a pool (``_start_pool``) and several tasks they start in its workers
+    now; else each runs when ``_collect`` asks for it. The result is the same either way."""
+    if pool is None or len(tasks) <= 1:
+        return ((i, one(t)) for i, t in enumerate(tasks))
+    return pool.imap_unordered(_indexed, [(one, i, t) for i, t in enumerate(tasks)], chunksize=1)
+
+
+def _collect(running, n: int, done=None) -> list:
+    """The results of ``_dispatch``, in task order; ``done(i)`` is called as task ``i`` finishes."""
+    out: list = [None] * n
+    for i, result in running:
+        out[i] = result
+        if done is not None:
+            done(i)
     return out
 
 
@@ -199,11 +210,57 @@ def audit_directory(dir: Path, intern: Path | None = None, progress: TextIO | No
     ``print_audit`` shows. ``intern``: the internal folder with ``prikking_begrunnelse.csv``
     (default: found next to ``dir``, ``_reasons_file``). ``progress``: a stream (stderr) for one
     line per finished table or linked indicator when the audit takes more than a few seconds.
+
+    The folder's completeness (``require_complete``) is checked while the tables are audited in
+    worker processes; its finding, when it has one, is the error, and no audit result is used
+    before it has passed.
     """
     dir = Path(dir)
     if not dir.is_dir():
         raise KviInputError(f"finner ikke mappen {dir}")
-    require_complete(dir)  # every cell there once, every shown sum consistent, no internal file
+    from kvi_core.intake import rows_hint
+
+    n = workers(rows_hint(dir / "indikatorer.csv"))
+    pool = _start_pool(n) if n > 1 else None
+    try:
+        try:
+            plan = _plan(dir, intern)
+        except Exception:  # a folder that is not whole: its completeness finding is the error
+            require_complete(dir)
+            raise
+        from kvi_core.disclosure.runner import Progress
+
+        emit = None if progress is None else lambda line: print(f"kvi: kontroll {line}", file=progress, flush=True)
+        tell = Progress(len(plan.solo) + len(plan.names), emit, after=PROGRESS_AFTER)
+        solo = _dispatch(plan.solo_tasks, pool)
+        linked = _dispatch(plan.linked_tasks, pool, one=_linked_one)
+        require_complete(dir)  # every cell there once, every shown sum consistent, no internal file
+        return _findings(plan, solo, linked, tell)
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+
+
+@dataclass
+class _Plan:
+    """What ``audit_directory`` audits: every annual table (``tasks``, named by ``keys``), those of
+    ``solo`` on their own, and the indicators ``names`` as linked systems of their years and
+    periods (``linked_tasks``)."""
+
+    summary: dict
+    keys: list[tuple[str, int]]
+    tasks: list[tuple]
+    solo: list[int]
+    linked_tasks: list[tuple] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+    @property
+    def solo_tasks(self) -> list[tuple]:
+        return [self.tasks[i] for i in self.solo]
+
+
+def _plan(dir: Path, intern: Path | None) -> _Plan:
     ind_path, reg_path = dir / "indikatorer.csv", dir / "regioner.csv"
     table, regioner = _read_csv(ind_path), _read_csv(reg_path)
     _need(table, ["indikator", "aar", "region", "aldersgruppe", "kategori", "antall", "nevner"], ind_path)
@@ -234,66 +291,61 @@ def audit_directory(dir: Path, intern: Path | None = None, progress: TextIO | No
         truth = _true_values(cells, reasons, ind, aar) if reasons is not None else None
         tasks.append((cells, members, rule, truth, threshold, by_table.get((ind, int(aar)))))
         keys.append((ind, int(aar)))
-    n_linked = len(linked_ind)
-    from kvi_core.disclosure.runner import Progress
-
-    emit = None if progress is None else lambda line: print(f"kvi: kontroll {line}", file=progress, flush=True)
-    # an indicator with three-year tables is audited as one linked system of its years and periods,
-    # which holds every annual cell too, with intervals no wider than its year's alone
-    solo = [i for i, (ind, _) in enumerate(keys) if ind not in linked_ind]
-    tell = Progress(len(solo) + n_linked, emit, after=PROGRESS_AFTER)
-    found_solo = _audit_all(
-        [tasks[i] for i in solo], workers(len(table)), done=lambda i: tell(f"{keys[solo[i]][0]} {keys[solo[i]][1]}")
-    )
-    annual_found = dict(zip(solo, found_solo))
-    parts = []
-    for i, ((ind, aar), (cells, *_)) in enumerate(zip(keys, tasks)):
         summary["tabeller"] += 1
         summary["celler"] += len(cells)
         summary["prikket"] += int(cells["antall"].isna().sum())
-        if i in annual_found:
-            found, stats = annual_found[i]
-            summary["lp"] += stats.lp_solves
-            summary["vitner"] += stats.witnesses
-            parts.append(found.assign(indikator=ind, aar=aar))
+    # an indicator with three-year tables is audited as one linked system of its years and periods,
+    # which holds every annual cell too, with intervals no wider than its year's alone
+    solo = [i for i, (ind, _) in enumerate(keys) if ind not in linked_ind]
+    plan = _Plan(summary, keys, tasks, solo)
+    if per is None:
+        return plan
+    # every year and every period together: one linked system per indicator
+    _need(per, ["indikator", "periode", "region", "aldersgruppe", "kategori", "antall", "nevner", "brudd"], per_path)
+    year_task = dict(zip(keys, tasks))  # (indikator, aar) -> the annual audit's cells, members, truth
+    for ind, grp in per.groupby("indikator", sort=True):
+        mine = {a: year_task[(i, a)] for i, a in keys if i == ind}
+        annual = {a: cells for a, (cells, *_) in mine.items()}
+        periods = {p: _published_cells(g) for p, g in grp.groupby("periode", sort=True)}
+        truth, inner = None, None
+        if reasons is not None:
+            truth = {("", a): year_truth for a, (_, _, _, year_truth, *_) in mine.items()}
+            inner = {
+                a: _inner_of(cells, year_truth, members) for a, (cells, members, _, year_truth, *_) in mine.items()
+            }
+            inner = None if any(v is None for v in inner.values()) else inner
+            truth.update({(p, 0): _true_values(c, reasons, ind, 0, p) for p, c in periods.items()})
+        plan.linked_tasks.append((annual, periods, regioner, rule, threshold, truth, inner))
+        plan.names.append(ind)
+        summary["tabeller"] += len(periods)
+        summary["celler"] += sum(len(c) for c in periods.values())
+        # a region with a break (§8) has empty numbers: published as such, not hidden (the flag
+        # read as require_complete checked it)
+        broken = grp[read_true(grp["brudd"])]
+        breaks = broken.groupby("periode")["region"].unique().to_dict()
+        for p, c in periods.items():
+            empty = c["region"].isin(breaks.get(p, ()))
+            summary["brudd"] += int(empty.sum())
+            summary["prikket"] += int((c["antall"].isna() & ~empty).sum())
+    return plan
+
+
+def _findings(plan: _Plan, solo, linked, tell) -> pd.DataFrame:
+    """Collect the audits that ``_dispatch`` started into the findings frame (with its summary);
+    ``tell`` (``runner.Progress``) hears of each finished table or linked indicator."""
+    keys, summary = plan.keys, plan.summary
+    found_solo = _collect(solo, len(plan.solo), done=lambda i: tell(f"{keys[plan.solo[i]][0]} {keys[plan.solo[i]][1]}"))
+    parts = []
+    for i, (found, stats) in zip(plan.solo, found_solo):
+        summary["lp"] += stats.lp_solves
+        summary["vitner"] += stats.witnesses
+        parts.append(found.assign(indikator=keys[i][0], aar=keys[i][1]))
     columns = ["indikator", "aar", *FINDING_COLUMNS]
     out = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
     out.insert(2, "periode", "")
-    if per is not None:  # every year and every period together: one linked system per indicator
-        _need(
-            per, ["indikator", "periode", "region", "aldersgruppe", "kategori", "antall", "nevner", "brudd"], per_path
-        )
-        linked_tasks, names = [], []
-        year_task = dict(zip(keys, tasks))  # (indikator, aar) -> the annual audit's cells, members, truth
-        for ind, grp in per.groupby("indikator", sort=True):
-            mine = {a: year_task[(i, a)] for i, a in keys if i == ind}
-            annual = {a: cells for a, (cells, *_) in mine.items()}
-            periods = {p: _published_cells(g) for p, g in grp.groupby("periode", sort=True)}
-            truth, inner = None, None
-            if reasons is not None:
-                truth = {("", a): year_truth for a, (_, _, _, year_truth, *_) in mine.items()}
-                inner = {
-                    a: _inner_of(cells, year_truth, members) for a, (cells, members, _, year_truth, *_) in mine.items()
-                }
-                inner = None if any(v is None for v in inner.values()) else inner
-                truth.update({(p, 0): _true_values(c, reasons, ind, 0, p) for p, c in periods.items()})
-            linked_tasks.append((annual, periods, regioner, rule, threshold, truth, inner))
-            names.append(ind)
-            summary["tabeller"] += len(periods)
-            summary["celler"] += sum(len(c) for c in periods.values())
-            # a region with a break (§8) has empty numbers: published as such, not hidden (the flag
-            # read as require_complete checked it)
-            broken = grp[read_true(grp["brudd"])]
-            breaks = broken.groupby("periode")["region"].unique().to_dict()
-            for p, c in periods.items():
-                empty = c["region"].isin(breaks.get(p, ()))
-                summary["brudd"] += int(empty.sum())
-                summary["prikket"] += int((c["antall"].isna() & ~empty).sum())
-        found = _audit_all(
-            linked_tasks, workers(len(table)), one=_linked_one, done=lambda i: tell(f"{names[i]} år og treårsperioder")
-        )
-        linked = [f.assign(indikator=ind) for ind, f in zip(names, found)]
-        out = pd.concat([out, *linked], ignore_index=True)
+    if plan.names:
+        found = _collect(linked, len(plan.names), done=lambda i: tell(f"{plan.names[i]} år og treårsperioder"))
+        out = pd.concat([out, *(f.assign(indikator=ind) for ind, f in zip(plan.names, found))], ignore_index=True)
         out = out.drop_duplicates(["indikator", "periode", "aar", "region", "aldersgruppe", "kategori"])
     out.attrs["summary"] = summary
     return out

@@ -19,6 +19,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import pandas as pd
@@ -47,6 +48,21 @@ class Settings:
 def default_jobs(rows: int) -> int:
     """Worker processes for an extract of ``rows`` rows: one per core, or none for a small one."""
     return 1 if rows < SMALL_EXTRACT else max(1, os.cpu_count() or 1)
+
+
+def start_workers(n: int) -> ProcessPoolExecutor:
+    """``n`` worker processes, started now: each loads the suppression code (1.3-1.7 s of imports)
+    while the caller reads the extract, so that the first table starts as soon as it is read. For
+    ``suppress_all(executor=...)``, which shuts them down."""
+    ex = ProcessPoolExecutor(n, mp_context=mp.get_context("spawn"), initializer=worker_init, initargs=(os.getpid(),))
+    for _ in range(n):  # a spawning pool starts one process per task that finds none idle
+        ex.submit(_load)
+    return ex
+
+
+def _load() -> None:
+    import kvi_core.disclosure.suppression  # noqa: F401
+    import kvi_core.periods  # noqa: F401
 
 
 def annual(job: AnnualJob, s: Settings) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -103,6 +119,7 @@ def suppress_all(
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
     when_idle: Callable[[], None] | None = None,
+    executor: ProcessPoolExecutor | None = None,
 ) -> tuple[dict[tuple[str, int], pd.DataFrame], dict[str, pd.DataFrame], dict[tuple[str, int], pd.DataFrame]]:
     """Every annual table, and (``s.linked``) every indicator's periods.
 
@@ -110,7 +127,8 @@ def suppress_all(
     tables}, the last only without periods: ``annual``). ``progress`` gets one line per finished
     table. ``when_idle`` is called once, in this process, when a worker first has nothing to do
     while others still work (the last tables): the caller's chance to prepare what follows on the
-    core that is free instead of after the last table."""
+    core that is free instead of after the last table. ``executor`` (``start_workers``): the worker
+    processes to use instead of starting ``workers`` new ones; shut down here in every case."""
     from kvi_core.periods import periods_of
 
     by_ind: dict[str, list[AnnualJob]] = {}
@@ -130,6 +148,9 @@ def suppress_all(
     def years_of(ind: str) -> dict[int, tuple[AnnualJob, pd.DataFrame]]:
         return {j.aar: (j, annual_out[(j.indikator, j.aar)]) for j in by_ind[ind]}
 
+    if executor is not None and (workers <= 1 or tell.total <= 1):
+        stop_workers(executor)  # started for a larger run than this turned out to be
+        executor = None
     if workers <= 1 or tell.total <= 1:
         for j in jobs_in:
             keep((j.indikator, j.aar), annual(j, s))
@@ -140,12 +161,12 @@ def suppress_all(
                 tell(f"{ind} treårsperioder")
         return annual_out, period_out, witness_out
 
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    ctx = mp.get_context("spawn")  # no fork of a process that may hold solver threads
     n_workers = min(workers, tell.total)
-    ex = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=worker_init, initargs=(os.getpid(),))
+    # spawned, not forked: no fork of a process that may hold solver threads
+    ex = executor if executor is not None else start_workers(n_workers)
     try:
         pending = {ex.submit(annual, j, s): (j.indikator, j.aar) for j in jobs_in}
         while pending:
@@ -165,18 +186,18 @@ def suppress_all(
                     period_out[ind] = result
                     tell(f"{ind} treårsperioder")
     except BrokenProcessPool:
-        _stop(ex)
+        stop_workers(ex)
         raise KviInputError(
             "en prikkeprosess stoppet uventet (for lite minne?); ingenting er skrevet. Prøv --jobs 1"
         ) from None
     except BaseException:  # an error in a job, or Ctrl-C/SIGTERM: stop the jobs still running
-        _stop(ex)
+        stop_workers(ex)
         raise
     ex.shutdown(wait=True)
     return annual_out, period_out, witness_out
 
 
-def _stop(ex) -> None:
+def stop_workers(ex) -> None:
     """Stop a process pool now, jobs running or not (``ProcessPoolExecutor`` has no public way
     before Python 3.14: its worker processes are terminated directly)."""
     for proc in list((getattr(ex, "_processes", None) or {}).values()):
