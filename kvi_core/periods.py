@@ -38,6 +38,7 @@ from kvi_core.disclosure.suppression import (
     add_explanation,
     inner_vector,
 )
+from kvi_core.period_calendar import label, periods_of
 from kvi_core.specs import AGE_GROUPS, ALL_AGES, CATEGORIES, KATEGORIER, TOTAL
 from kvi_core.timeseries import region_map
 
@@ -66,16 +67,6 @@ class YearTable:
     inner: pd.DataFrame  # unit, aldersgruppe, kategori, antall
     members: pd.DataFrame  # unit, niva, region, region_navn
     cells: pd.DataFrame  # suppress() output: niva, region, ..., antall, hidden, reason
-
-
-def periods_of(years) -> list[tuple[int, int, int]]:
-    """Every three consecutive years present, by last year."""
-    ys = sorted({int(y) for y in years})
-    return [(y - 2, y - 1, y) for y in ys if y - 1 in ys and y - 2 in ys]
-
-
-def label(period: tuple[int, ...]) -> str:
-    return f"{period[0]}-{period[-1]}"
 
 
 def _period_regions(period: tuple[int, int, int], regioner: pd.DataFrame) -> pd.DataFrame:

@@ -177,7 +177,7 @@ def _outputs(input_path, kostragrupper, unsuppressed, threshold, quiet, rule, jo
         return files
 
     # a year whose rows were all rejected still gets its tables: every region, with 0
-    from kvi_core.periods import periods_of
+    from kvi_core.period_calendar import periods_of
 
     years = extract.years
     aar_col = extract.persons["aar"].to_numpy()

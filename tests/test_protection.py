@@ -14,7 +14,8 @@ from scipy.optimize import linprog
 from test_audit import cell_rows, geo, inner_counts
 
 from kvi_core.disclosure.suppression import suppress
-from kvi_core.periods import YearTable, periods_of, suppress_periods
+from kvi_core.period_calendar import periods_of
+from kvi_core.periods import YearTable, suppress_periods
 from kvi_core.specs import CATEGORIES, INNER_AGE_GROUPS
 
 KOM = {

@@ -129,7 +129,7 @@ def suppress_all(
     while others still work (the last tables): the caller's chance to prepare what follows on the
     core that is free instead of after the last table. ``executor`` (``start_workers``): the worker
     processes to use instead of starting ``workers`` new ones; shut down here in every case."""
-    from kvi_core.periods import periods_of
+    from kvi_core.period_calendar import periods_of
 
     by_ind: dict[str, list[AnnualJob]] = {}
     for j in jobs_in:
