@@ -128,8 +128,7 @@ def outputs(
 
     early = None  # worker processes started before the extract is read (runner.start_workers)
     if not unsuppressed:
-        hint = rows_hint(input_path)
-        n = jobs if jobs is not None else runner.default_jobs(hint)
+        n = jobs if jobs is not None else runner.default_jobs(rows_hint(input_path))
         early = (n, runner.start_workers(n)) if n > 1 else None
     try:
         return _outputs(input_path, kostragrupper, unsuppressed, threshold, quiet, rule, jobs, periods, early)
@@ -139,7 +138,12 @@ def outputs(
         raise
 
 
-def _outputs(input_path, kostragrupper, unsuppressed, threshold, quiet, rule, jobs, periods, early):
+def _outputs(
+    input_path, kostragrupper, unsuppressed, threshold, quiet, rule, jobs, periods, early
+) -> dict[str, object]:
+    """``outputs`` once its workers are started: ``early`` is (their number, the executor) or None.
+    They are handed to ``runner.suppress_all``, which shuts them down; stopped here when the run
+    turns out not to need them."""
     from kvi_core.disclosure import runner
 
     specs = load_specs()
