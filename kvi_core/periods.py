@@ -292,7 +292,7 @@ def _period_parts(cell_col: np.ndarray, period_parts: dict[int, list[int]], annu
     return out
 
 
-__all__ = ["PERIOD_COLUMNS", "YearTable", "label", "periods_of", "suppress_periods"]
+__all__ = ["PERIOD_COLUMNS", "YearTable", "suppress_periods"]
 
 
 def audit_linked(

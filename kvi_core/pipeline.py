@@ -132,18 +132,16 @@ def outputs(
         early = (n, runner.start_workers(n)) if n > 1 else None
     try:
         return _outputs(input_path, kostragrupper, unsuppressed, threshold, quiet, rule, jobs, periods, early)
-    except BaseException:
+    finally:  # whatever happened: suppress_all has shut them down already, or they were not needed
         if early is not None:
             runner.stop_workers(early[1])
-        raise
 
 
 def _outputs(
     input_path, kostragrupper, unsuppressed, threshold, quiet, rule, jobs, periods, early
 ) -> dict[str, object]:
     """``outputs`` once its workers are started: ``early`` is (their number, the executor) or None.
-    They are handed to ``runner.suppress_all``, which shuts them down; stopped here when the run
-    turns out not to need them."""
+    They are handed to ``runner.suppress_all``; ``outputs`` stops them in any case."""
     from kvi_core.disclosure import runner
 
     specs = load_specs()
@@ -176,8 +174,6 @@ def _outputs(
     if not extract.years:  # no row names a year kvi can place: nothing to publish
         files["intern_metadata.json"] = dict(run, indikatorer=[s.id for s in specs])
         files[_NO_YEAR] = True
-        if executor is not None:
-            runner.stop_workers(executor)
         return files
 
     # a year whose rows were all rejected still gets its tables: every region, with 0

@@ -53,7 +53,8 @@ def default_jobs(rows: int) -> int:
 def start_workers(n: int) -> ProcessPoolExecutor:
     """``n`` worker processes, started now: each loads the suppression code (1.3-1.7 s of imports)
     while the caller reads the extract, so that the first table starts as soon as it is read. For
-    ``suppress_all(executor=...)``, which shuts them down."""
+    ``suppress_all(executor=...)``, which shuts them down. Spawned, not forked: no fork of a
+    process that may hold solver threads."""
     ex = ProcessPoolExecutor(n, mp_context=mp.get_context("spawn"), initializer=worker_init, initargs=(os.getpid(),))
     for _ in range(n):  # a spawning pool starts one process per task that finds none idle
         ex.submit(_load)
@@ -165,7 +166,6 @@ def suppress_all(
     from concurrent.futures.process import BrokenProcessPool
 
     n_workers = min(workers, tell.total)
-    # spawned, not forked: no fork of a process that may hold solver threads
     ex = executor if executor is not None else start_workers(n_workers)
     try:
         pending = {ex.submit(annual, j, s): (j.indikator, j.aar) for j in jobs_in}
