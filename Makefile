@@ -19,7 +19,7 @@ LOCK_PLATFORM := x86_64-unknown-linux-gnu
 
 .PHONY: reports test lint lock demo-data compute benchmark clean
 
-$(STAMP): pyproject.toml $(LOCK)
+$(STAMP): pyproject.toml setup.py kvi_core/disclosure/_gauss.cpp $(LOCK)
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .

@@ -1,9 +1,27 @@
-"""Fraction-free exact elimination over sparse integer vectors (no floating tolerance)."""
+"""Fraction-free exact elimination over sparse integer vectors (no floating tolerance).
+
+Its two heavy uses, the secondary suppression (``suppression.gauss_secondary``) and the audit's
+equations (``intervals._equation_basis``, ``intervals._classify``), also run compiled
+(``_gauss.cpp``), step for step the same; ``engine()`` says which one runs.
+"""
 
 from __future__ import annotations
 
 import math
+import os
 from collections import defaultdict
+
+try:  # the compiled elimination, built when kvi is installed with a C++17 compiler (setup.py)
+    from kvi_core.disclosure import _gauss as compiled
+except ImportError:  # installed without one: the Python functions, the same results, slower
+    compiled = None
+
+PURE_PYTHON = "KVI_PURE_PYTHON"  # environment variable: set (non-empty), the Python elimination runs
+
+
+def engine() -> str:
+    """Which elimination runs: "C++" (the compiled module) or "Python"."""
+    return "C++" if compiled is not None and not os.environ.get(PURE_PYTHON) else "Python"
 
 
 def eliminate(

@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from kvi_core.disclosure import elimination
 from kvi_core.disclosure.elimination import SpanBasis
 from kvi_core.disclosure.model import Layout, LinearTable
 from kvi_core.errors import KviInputError
@@ -202,9 +203,67 @@ def _equation_basis(eqs: list[_Item]) -> tuple[SpanBasis, list[_Item]]:
             pivot = min(rows, key=lambda r: (abs(v[r]) != 1, len(basis.holders.get(r, ())), count[r], r))
             basis.add(v, pivot)
             independent.append(e)
-        elif v:
-            raise KviInputError("de publiserte tallene henger ikke sammen (summene stemmer ikke)")
+        elif any(v.values()):  # 0 = c with c != 0 (a right-hand side of 0 may be left as a key -1 of 0)
+            raise KviInputError(CONTRADICTION)
     return basis, sorted(independent, key=lambda e: e.col)
+
+
+CONTRADICTION = "de publiserte tallene henger ikke sammen (summene stemmer ikke)"
+
+
+def _exact_step(eqs: list[_Item], targets: list[_Item]) -> tuple[list[_Item], dict[int, float], np.ndarray]:
+    """``_equation_basis``'s independent equations and ``_classify``'s (derived, classes) of the
+    targets, by the compiled elimination when there is one (the same results, several times as
+    fast), else, or where it gives up (beyond 64 bits), by the Python functions."""
+    if elimination.engine() == "C++":
+        try:
+            return _exact_step_compiled(eqs, targets)
+        except (OverflowError, NotImplementedError):
+            pass
+    basis, independent = _equation_basis(eqs)
+    return (independent, *_classify(basis, targets))
+
+
+def _csr(items: list[_Item]) -> tuple[np.ndarray, np.ndarray]:
+    ptr = np.zeros(len(items) + 1, dtype=np.int64)
+    np.cumsum([len(it.var) for it in items], out=ptr[1:])
+    flat = np.concatenate([it.var for it in items]).astype(np.int64) if items else np.zeros(0, dtype=np.int64)
+    return ptr, np.ascontiguousarray(flat)
+
+
+def _exact_step_compiled(eqs: list[_Item], targets: list[_Item]) -> tuple[list[_Item], dict[int, float], np.ndarray]:
+    order = sorted(eqs, key=lambda e: (len(e.var), e.col))
+    eq_ptr, eq_vars = _csr(order)
+    tg_ptr, tg_vars = _csr(targets)
+    n = int(max(eq_vars.max(initial=-1), tg_vars.max(initial=-1))) + 1
+    count = np.bincount(eq_vars, minlength=n).astype(np.int64)
+    rhs = np.array([round(e.rhs) for e in order], dtype=np.int64)
+    indep, contradiction, ptr, rows, vals = elimination.compiled.equation_basis(
+        eq_ptr, eq_vars, rhs, count, n, tg_ptr, tg_vars
+    )
+    if contradiction >= 0:
+        raise KviInputError(CONTRADICTION)
+    independent = sorted((e for e, k in zip(order, indep) if k), key=lambda e: e.col)
+    ptr = np.frombuffer(ptr, dtype=np.int64).tolist()
+    rows = np.frombuffer(rows, dtype=np.int64).tolist()
+    vals = np.frombuffer(vals, dtype=np.int64).tolist()
+    exact: dict[int, float] = {}
+    keys: dict[object, int] = {}
+    cls = np.empty(len(targets), dtype=np.int64)
+    for pos, t in enumerate(targets):  # as _classify, from the reduced forms (rows sorted; n: -1, n + 1: -2)
+        a, b = ptr[pos], ptr[pos + 1]
+        v = dict(zip(rows[a:b], vals[a:b]))
+        m = v.pop(n + 1)
+        c = v.pop(n, 0)
+        if not v:
+            exact[pos] = t.rhs - c / m
+            key: object = ("exact", pos)
+        else:
+            g = math.gcd(*v.values())
+            sign = 1 if next(iter(v.values())) > 0 else -1
+            key = (tuple((r, sign * x // g) for r, x in v.items()), Fraction(g, abs(m)))
+        cls[pos] = keys.setdefault(key, len(keys))
+    return independent, exact, cls
 
 
 def _classify(basis: SpanBasis, targets: list[_Item]) -> tuple[dict[int, float], np.ndarray]:
@@ -588,12 +647,11 @@ class _Block:
                 self.proven = np.zeros(len(self.tgs), dtype=bool)
                 return []
         if exact:
-            basis, self.eqs = _equation_basis(self.eqs)
-            derived, cls = _classify(basis, self.targets)
+            self.eqs, derived, cls = _exact_step(self.eqs, self.targets)
         else:  # every target its own class
             derived, cls = {}, np.arange(len(self.targets))
             if self._large:  # redundant equations make each start from the
-                self.eqs = _equation_basis(self.eqs)[1]  # centre dearer (a larger basis to factor)
+                self.eqs = _exact_step(self.eqs, [])[0]  # centre dearer (a larger basis to factor)
         stats.exact += len(derived)
         out = [Pinned(self.targets[i].col, val, val) for i, val in sorted(derived.items())]
         keep = [i for i in range(len(self.targets)) if i not in derived]

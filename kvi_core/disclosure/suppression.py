@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from kvi_core.disclosure import elimination
 from kvi_core.disclosure.elimination import SpanBasis, eliminate
 from kvi_core.disclosure.intervals import INTERVALL, AuditStats, Pinned, Requirement, Witness, pinned_cells
 from kvi_core.disclosure.model import N_CAT, PER_UNIT, Layout, LinearTable
@@ -46,6 +47,7 @@ from kvi_core.specs import AGE_GROUPS, CATEGORIES, INNER_AGE_GROUPS, KATEGORIER
 PRIMARY = "primær"
 ELIMINATION, INTERVAL, LINK = "eliminasjon", "intervall", "kobling"  # arsak of a secondary cell
 HASH_PRIME = (1 << 61) - 1
+HASH_SEED = 7919
 MAX_ROUNDS = 200
 
 
@@ -211,10 +213,9 @@ class ProtectedSet:
     dictionary lookup, confirmed exactly.
     """
 
-    def __init__(self, n_rows: int, seed: int = 7919):
-        rng = np.random.default_rng(seed)
-        self.w1 = [int(x) for x in rng.integers(1, HASH_PRIME, n_rows)]
-        self.w2 = [int(x) for x in rng.integers(1, HASH_PRIME, n_rows)]
+    def __init__(self, n_rows: int):
+        w1, w2 = hash_weights(n_rows)
+        self.w1, self.w2 = w1.tolist(), w2.tolist()
         self.vecs: dict[int, dict[int, int]] = {}
         self.hash: dict[int, tuple[int, int]] = {}
         self.key: dict[int, object] = {}
@@ -266,6 +267,12 @@ class ProtectedSet:
             self.buckets.setdefault(self.key[cid], set()).add(cid)
 
 
+def hash_weights(n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """The weights w1, w2 of ProtectedSet's hashes, per row (the compiled elimination uses the same)."""
+    rng = np.random.default_rng(HASH_SEED)
+    return rng.integers(1, HASH_PRIME, n_rows), rng.integers(1, HASH_PRIME, n_rows)
+
+
 def _proportional(u: dict[int, int], v: dict[int, int]) -> bool:
     if len(u) != len(v):
         return False
@@ -277,6 +284,58 @@ def _proportional(u: dict[int, int], v: dict[int, int]) -> bool:
 
 
 def gauss_secondary(
+    cols: list[tuple[int, ...]],
+    order: list[int],
+    watch: list[int],
+    hidden: np.ndarray,
+    truth: np.ndarray,
+    lower: np.ndarray,
+    n_rows: int,
+    room: np.ndarray | None = None,
+    forced: frozenset[int] = frozenset(),
+) -> dict[int, tuple[int, ...]]:
+    """``gauss_secondary_python``, run by the compiled module when kvi was built with it: the same
+    steps, pivots and hashes, so the same cells in the same order, 6-8 times as fast (measured on the
+    national demo tables). The Python function runs instead when the module is missing, when
+    ``KVI_PURE_PYTHON`` is set, or when the module gives up: a coefficient beyond 64 bits
+    (OverflowError; Python's integers have no limit) or a case it leaves to Python
+    (NotImplementedError: a hash h2 of 0, a forced column with no row to pivot on)."""
+    args = (cols, order, watch, hidden, truth, lower, n_rows, room, forced)
+    if elimination.engine() == "C++":
+        try:
+            return gauss_secondary_compiled(*args)
+        except (OverflowError, NotImplementedError):
+            pass
+    return gauss_secondary_python(*args)
+
+
+def gauss_secondary_compiled(
+    cols: list[tuple[int, ...]],
+    order: list[int],
+    watch: list[int],
+    hidden: np.ndarray,
+    truth: np.ndarray,
+    lower: np.ndarray,
+    n_rows: int,
+    room: np.ndarray | None = None,
+    forced: frozenset[int] = frozenset(),
+) -> dict[int, tuple[int, ...]]:
+    """``gauss_secondary_python`` in C++ (``_gauss.cpp``, which raises where it gives up; see above)."""
+    ptr = np.zeros(len(cols) + 1, dtype=np.int64)
+    np.cumsum([len(rows) for rows in cols], out=ptr[1:])
+    flat = np.fromiter((r for rows in cols for r in rows), dtype=np.int64, count=int(ptr[-1]))
+    w1, w2 = hash_weights(n_rows)
+    forced_mask = np.zeros(len(cols), dtype=np.uint8)
+    forced_mask[list(forced)] = 1
+    as64 = lambda x: np.ascontiguousarray(x, dtype=np.int64)  # noqa: E731
+    room = np.ones(n_rows) if room is None else room
+    return elimination.compiled.gauss_secondary(
+        ptr, flat, as64(order), as64(watch), np.ascontiguousarray(hidden, dtype=np.uint8), as64(truth),
+        as64(lower), as64(room), forced_mask, w1, w2, n_rows,
+    )  # fmt: skip
+
+
+def gauss_secondary_python(
     cols: list[tuple[int, ...]],
     order: list[int],
     watch: list[int],
