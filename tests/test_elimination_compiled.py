@@ -170,6 +170,23 @@ def test_the_compiled_module_refuses_inconsistent_arrays():
     args[4] = np.zeros(3, np.uint8)
     with pytest.raises(ValueError, match="lengths"):
         elimination.compiled.gauss_secondary(*args)
+    args[4] = np.zeros(2, np.uint8)
+    args[2] = np.array([2], dtype=np.int64)  # column 2 of 2
+    with pytest.raises(ValueError, match="out of order"):
+        elimination.compiled.gauss_secondary(*args)
+    args[2] = one[:0]
+    args[0] = np.array([0, 2, 1], dtype=np.int64)
+    with pytest.raises(ValueError, match="out of order"):
+        elimination.compiled.gauss_secondary(*args)
+    args[0] = ptr.astype(np.int32)  # an int32 array where int64 is expected
+    with pytest.raises(ValueError, match="item size"):
+        elimination.compiled.gauss_secondary(*args)
+    args[0] = ptr
+    assert elimination.compiled.gauss_secondary(*args) == {}
+    z = np.zeros(0, dtype=np.int64)
+    eq = (np.array([0, 2], dtype=np.int64), np.array([0, 3], dtype=np.int64), np.array([4], dtype=np.int64))
+    with pytest.raises(ValueError, match="inconsistent"):  # variable 3 of 2
+        elimination.compiled.equation_basis(*eq, np.zeros(2, dtype=np.int64), 2, np.zeros(1, dtype=np.int64), z)
 
 
 def small_tables_example() -> tuple[pd.DataFrame, pd.DataFrame]:

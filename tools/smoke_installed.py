@@ -3,7 +3,9 @@
     python tools/smoke_installed.py /path/to/venv/bin/kvi
 
 Runs, in a new temporary folder outside the clone: ``kvi --version``, ``kvi demo-data`` (small),
-``kvi compute``, ``kvi audit`` and ``kvi reports`` for one kommune. Fails (exit 1) on a non-zero
+``kvi compute``, ``kvi audit`` and ``kvi reports`` for one kommune, and checks that the wheel brought
+the compiled elimination (setup.py; its absence only slows kvi down, so nothing else would tell).
+Fails (exit 1) on a non-zero
 exit, on any stdout line that is not one of kvi's own, on a traceback, warning or solver banner on
 stderr, or on a missing report. Uses only the standard library.
 """
@@ -30,6 +32,7 @@ STDOUT = {
     ),
     "reports": None,
 }
+ENGINE = "from kvi_core.disclosure.elimination import engine; print(engine())"
 FOREIGN = re.compile(r"Traceback|Warning|HiGHS|Copyright|Error|Exception", re.IGNORECASE)
 
 
@@ -58,6 +61,14 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="kvi-smoke-") as tmp:
         work = Path(tmp)
         run(kvi, ["--version"], work)
+        engine = subprocess.run(
+            [str(Path(kvi).with_name("python")), "-c", ENGINE], cwd=work, capture_output=True, text=True, check=False
+        )
+        print(f"smoke: elimination: {engine.stdout.strip() or engine.stderr.strip()}")
+        if engine.stdout.strip() != "C++":
+            raise SystemExit(
+                "smoke: FAILED: the installed kvi has no compiled elimination (kvi_core.disclosure._gauss)"
+            )
         run(kvi, ["demo-data", "--out", "uttrekk.csv", "--personer", "20000", "--aar", AAR], work)
         run(kvi, ["compute", "--input", "uttrekk.csv", "--out", "tabeller"], work)
         if not run(kvi, ["audit", "tabeller"], work):

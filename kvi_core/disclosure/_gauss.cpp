@@ -383,7 +383,7 @@ struct Buffer {
 bool get(PyObject* obj, Buffer& buf, Py_ssize_t itemsize, const char* name) {
     if (PyObject_GetBuffer(obj, &buf.b, PyBUF_C_CONTIGUOUS) < 0) return false;
     buf.held = true;
-    if (buf.b.len % itemsize) {
+    if (buf.b.itemsize != itemsize || buf.b.len % itemsize) {
         PyErr_Format(PyExc_ValueError, "gauss_secondary: %s has the wrong item size", name);
         return false;
     }
@@ -417,6 +417,17 @@ PyObject* gauss_secondary(PyObject*, PyObject* args) {
             PyErr_SetString(PyExc_ValueError, "gauss_secondary: a row outside the table");
             return nullptr;
         }
+    bool ok = col_ptr[0] == 0 && col_ptr[n_cols] == rows.b.len / 8;
+    for (Py_ssize_t c = 0; ok && c < n_cols; ++c) ok = col_ptr[c] <= col_ptr[c + 1];
+    for (const Buffer* b : {&order, &watch})
+        for (Py_ssize_t i = 0; ok && i < b->b.len / 8; ++i) {
+            i64 c = ((const i64*)b->b.buf)[i];
+            ok = c >= 0 && c < n_cols;
+        }
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "gauss_secondary: column pointers or column numbers out of order");
+        return nullptr;
+    }
     const i64* truth_v = (const i64*)truth.b.buf;
     const i64* lower_v = (const i64*)lower.b.buf;
     const i64* room_v = (const i64*)room.b.buf;
