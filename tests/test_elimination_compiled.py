@@ -29,6 +29,7 @@ from kvi_core.disclosure.suppression import (  # noqa: E402
     published_cells,
     suppress,
 )
+from kvi_core.errors import KviInputError  # noqa: E402
 from kvi_core.specs import CATEGORIES, INNER_AGE_GROUPS  # noqa: E402
 
 built = pytest.mark.skipif(elimination.compiled is None, reason="kvi was installed without its compiled elimination")
@@ -242,3 +243,43 @@ def test_contradicting_equations_are_refused_by_both():
     for run in (lambda: _equation_basis(eqs), lambda: _exact_step_compiled(eqs, targets)):
         with pytest.raises(KviInputError, match="henger ikke sammen"):
             run()
+
+
+@built
+def test_beyond_64_bits_and_repeated_rows_are_left_to_python():
+    """A coefficient that leaves 64 bits (here the negation of -2**63) and a row twice in one
+    column (a Python dict holds it once): the compiled module refuses, the Python one answers."""
+    from kvi_core.disclosure.intervals import _classify, _equation_basis, _exact_step, _exact_step_compiled, _Item
+
+    items = [([0, 1], 0.0), ([2, 3], 0.0), ([0, 2], float(-(2**63))), ([4, 5], 5.0)]
+    eqs = [_Item(c, np.array(v), rhs) for c, (v, rhs) in enumerate(items)]
+    targets = [_Item(100, np.array([4, 5, 1, 3]), 0.0)]
+    with pytest.raises(OverflowError):
+        _exact_step_compiled(eqs, targets)
+    basis, independent = _equation_basis(eqs)
+    derived, cls = _classify(basis, targets)
+    got = _exact_step(eqs, targets)
+    assert [e.col for e in got[0]] == [e.col for e in independent] and got[1] == derived == {0: 2.0**63}
+
+    args = ([(0, 1, 1), (0, 1)], [1], [0], np.array([True, False]), np.ones(2, np.int64), np.ones(2, np.int64), 2)
+    with pytest.raises(NotImplementedError, match="twice"):
+        gauss_secondary_compiled(*args)
+    _same(gauss_secondary(*args), gauss_secondary_python(*args))
+    assert gauss_secondary_python(*args) == {1: (0,)}
+    twice = [_Item(0, np.array([0, 1, 1]), 3.0), _Item(1, np.array([0, 1]), 2.0)]
+    with pytest.raises(NotImplementedError, match="twice"):
+        _exact_step_compiled(twice, [])
+    with pytest.raises(KviInputError):  # read as a dict (as Python does): x0 + x1 = 3 against x0 + x1 = 2
+        _exact_step(twice, [])
+
+
+@built
+def test_the_compiled_module_takes_integer_arrays_only():
+    ptr, rows = np.array([0, 1], dtype=np.int64), np.array([0], dtype=np.int64)
+    one, none = np.ones(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    flags = np.zeros(1, np.uint8)
+    args = [ptr, rows, none, none, flags, one, one, one, flags, one, one, 1]
+    assert elimination.compiled.gauss_secondary(*args) == {}
+    args[5] = np.ones(1)  # float64: its bits would be read as integers
+    with pytest.raises(ValueError, match="truth must be integers"):
+        elimination.compiled.gauss_secondary(*args)

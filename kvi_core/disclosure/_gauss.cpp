@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -56,7 +57,11 @@ inline i64 floordiv(i64 a, i64 b) {  // Python's //
     if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
     return q;
 }
-inline i64 gcd(i64 a, i64 b) { return std::gcd(a, b); }  // non-negative, as math.gcd
+inline i64 neg(i64 a) { return sub(0, a); }
+inline i64 gcd(i64 a, i64 b) {  // non-negative, as math.gcd (|INT64_MIN| has no int64)
+    if (a == INT64_MIN || b == INT64_MIN) throw Overflow{};
+    return std::gcd(a, b);
+}
 
 inline u64 modp(i64 x) {  // x mod P in [0, P), as Python's %
     i64 r = x % i64(P);
@@ -126,7 +131,7 @@ Step eliminate(Vec& v, const Vec& p, int r, Holders* holders, int owner) {
     i64 pr = p.at(r), vr = v.at(r);
     i64 g0 = gcd(pr, vr);
     i64 a = pr / g0, c = vr / g0;
-    if (a < 0) a = -a, c = -c;
+    if (a < 0) a = neg(a), c = neg(c);
     Vec out;
     out.row.reserve(v.row.size() + p.row.size());
     out.val.reserve(v.row.size() + p.row.size());
@@ -139,7 +144,7 @@ Step eliminate(Vec& v, const Vec& p, int r, Holders* holders, int owner) {
         } else if (i == nv || p.row[j] < v.row[i]) {
             int k = p.row[j];
             out.row.push_back(k);
-            out.val.push_back(-mul(c, p.val[j]));
+            out.val.push_back(neg(mul(c, p.val[j])));
             if (holders) holders->add(k, owner);
             ++j;
         } else {
@@ -292,7 +297,7 @@ struct Basis {
             if (vr == 0) throw Unsupported{"pivot row cancelled"};  // cannot happen: p holds no other pivot
             i64 g0 = gcd(pr, vr);
             i64 a = pr / g0, c = vr / g0;
-            if (a < 0) a = -a, c = -c;
+            if (a < 0) a = neg(a), c = neg(c);
             if (a != 1)
                 for (int k : rows) acc[k] = mul(a, acc[k]);
             for (size_t j = 0; j < p.row.size(); ++j) {
@@ -359,7 +364,7 @@ std::vector<int> narrows(const Vec& q, const i64* truth, const i64* lower, const
     i64 sign = q.val[0] > 0 ? 1 : -1;
     i64 total = 0, bound = 0;
     for (size_t i = 0; i < q.row.size(); ++i) {
-        i64 x = q.val[i] * sign;
+        i64 x = mul(q.val[i], sign);
         if (x < 0) return out;
         total = add(total, mul(x, truth[q.row[i]]));
         bound = add(bound, mul(x, lower[q.row[i]]));
@@ -367,9 +372,20 @@ std::vector<int> narrows(const Vec& q, const i64* truth, const i64* lower, const
     i64 slack = sub(total, bound);
     for (size_t i = 0; i < q.row.size(); ++i) {
         int r = q.row[i];
-        if (hidden_row[r] && floordiv(slack, q.val[i] * sign) < room[r]) out.push_back(r);
+        if (hidden_row[r] && floordiv(slack, mul(q.val[i], sign)) < room[r]) out.push_back(r);
     }
     return out;
+}
+
+// No row twice in one CSR column (a Python dict would hold it once).
+bool distinct(const i64* ptr, const i64* idx, Py_ssize_t n, i64 n_rows) {
+    std::vector<Py_ssize_t> seen(size_t(n_rows), -1);
+    for (Py_ssize_t c = 0; c < n; ++c)
+        for (i64 i = ptr[c]; i < ptr[c + 1]; ++i) {
+            if (seen[size_t(idx[i])] == c) return false;
+            seen[size_t(idx[i])] = c;
+        }
+    return true;
 }
 
 struct Buffer {
@@ -380,11 +396,16 @@ struct Buffer {
     }
 };
 
+// An array of integers (numpy int64, or uint8 for flags), C-contiguous, of this item size.
 bool get(PyObject* obj, Buffer& buf, Py_ssize_t itemsize, const char* name) {
-    if (PyObject_GetBuffer(obj, &buf.b, PyBUF_C_CONTIGUOUS) < 0) return false;
+    if (PyObject_GetBuffer(obj, &buf.b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return false;
     buf.held = true;
-    if (buf.b.itemsize != itemsize || buf.b.len % itemsize) {
-        PyErr_Format(PyExc_ValueError, "gauss_secondary: %s has the wrong item size", name);
+    const char* f = buf.b.format ? buf.b.format : "B";
+    if (*f == '<' || *f == '=' || *f == '@' || *f == '!' || *f == '>') ++f;
+    bool integer = f[0] && !f[1] && std::strchr("bBhHiIlLqQ?", f[0]);
+    if (!integer || buf.b.itemsize != itemsize || buf.b.len % itemsize) {
+        PyErr_Format(PyExc_ValueError, "_gauss: %s must be integers of %zd bytes (has the wrong item size or type)", name,
+                     itemsize);
         return false;
     }
     return true;
@@ -407,8 +428,9 @@ PyObject* gauss_secondary(PyObject*, PyObject* args) {
     Py_ssize_t n_cols = ptr.b.len / 8 - 1;
     const char* hid = (const char*)hidden.b.buf;
     const char* frc = (const char*)forced.b.buf;
-    if (n_rows < 0 || n_cols < 0 || hidden.b.len != n_cols || forced.b.len != n_cols || truth.b.len != 8 * n_rows ||
-        lower.b.len != 8 * n_rows || room.b.len != 8 * n_rows || w1.b.len != 8 * n_rows || w2.b.len != 8 * n_rows) {
+    if (n_rows < 0 || n_cols < 0 || hidden.b.len != n_cols || forced.b.len != n_cols || truth.b.len != 8 * Py_ssize_t(n_rows) ||
+        lower.b.len != 8 * Py_ssize_t(n_rows) || room.b.len != 8 * Py_ssize_t(n_rows) ||
+        w1.b.len != 8 * Py_ssize_t(n_rows) || w2.b.len != 8 * Py_ssize_t(n_rows)) {
         PyErr_SetString(PyExc_ValueError, "gauss_secondary: array lengths do not match");
         return nullptr;
     }
@@ -419,6 +441,10 @@ PyObject* gauss_secondary(PyObject*, PyObject* args) {
         }
     bool ok = col_ptr[0] == 0 && col_ptr[n_cols] == rows.b.len / 8;
     for (Py_ssize_t c = 0; ok && c < n_cols; ++c) ok = col_ptr[c] <= col_ptr[c + 1];
+    if (ok && !distinct(col_ptr, col_rows, n_cols, n_rows)) {
+        PyErr_SetString(PyExc_NotImplementedError, "gauss_secondary: a row twice in one column");
+        return nullptr;
+    }
     for (const Buffer* b : {&order, &watch})
         for (Py_ssize_t i = 0; ok && i < b->b.len / 8; ++i) {
             i64 c = ((const i64*)b->b.buf)[i];
@@ -449,6 +475,7 @@ PyObject* gauss_secondary(PyObject*, PyObject* args) {
             };
             const i64* wv = (const i64*)watch.b.buf;
             for (Py_ssize_t i = 0; i < watch.b.len / 8; ++i) {
+                if (prot.vecs.count(int(wv[i]))) continue;  // twice in watch: Python adds it again, unchanged
                 Vec v = column(wv[i]);
                 Hash h = prot.hash_of(v);
                 prot.add(int(wv[i]), std::move(v), h);
@@ -524,6 +551,9 @@ PyObject* gauss_secondary(PyObject*, PyObject* args) {
     } catch (std::bad_alloc&) {
         PyErr_NoMemory();
         return nullptr;
+    } catch (std::exception& e) {
+        PyErr_Format(PyExc_RuntimeError, "_gauss: %s", e.what());
+        return nullptr;
     }
     PyObject* out = PyDict_New();
     if (!out) return nullptr;
@@ -536,7 +566,16 @@ PyObject* gauss_secondary(PyObject*, PyObject* args) {
             Py_DECREF(out);
             return nullptr;
         }
-        for (size_t i = 0; i < what.size(); ++i) PyTuple_SET_ITEM(tup, Py_ssize_t(i), PyLong_FromLongLong(what[i]));
+        for (size_t i = 0; i < what.size(); ++i) {
+            PyObject* item = PyLong_FromLongLong(what[i]);
+            if (!item) {
+                Py_DECREF(key);
+                Py_DECREF(tup);
+                Py_DECREF(out);
+                return nullptr;
+            }
+            PyTuple_SET_ITEM(tup, Py_ssize_t(i), item);
+        }
         int rc = PyDict_SetItem(out, key, tup);
         Py_DECREF(key);
         Py_DECREF(tup);
@@ -582,10 +621,13 @@ PyObject* equation_basis(PyObject*, PyObject* args) {
         return nullptr;
     }
     const int RHS = n_vars, MARK = n_vars + 1;
-    std::string independent(size_t(n_eq), '\0');
+    std::string independent;
     i64 contradiction = -1;
-    std::vector<i64> out_ptr{0}, out_rows, out_vals;
+    std::vector<i64> out_ptr, out_rows, out_vals;
     try {
+        if (!distinct(ep, ev, n_eq, n_vars) || !distinct(tp, tv, n_tg, n_vars)) throw Unsupported{"a variable twice in one row"};
+        independent.assign(size_t(n_eq), '\0');
+        out_ptr.push_back(0);
         Basis basis(n_vars + 2, n_vars);
         std::vector<i64> idx, val;
         for (Py_ssize_t e = 0; e < n_eq; ++e) {
@@ -636,6 +678,9 @@ PyObject* equation_basis(PyObject*, PyObject* args) {
         return nullptr;
     } catch (std::bad_alloc&) {
         PyErr_NoMemory();
+        return nullptr;
+    } catch (std::exception& e) {
+        PyErr_Format(PyExc_RuntimeError, "_gauss: %s", e.what());
         return nullptr;
     }
     auto bytes = [](const std::vector<i64>& x) {

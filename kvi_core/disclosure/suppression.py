@@ -326,7 +326,7 @@ def gauss_secondary_compiled(
     flat = np.fromiter((r for rows in cols for r in rows), dtype=np.int64, count=int(ptr[-1]))
     w1, w2 = hash_weights(n_rows)
     forced_mask = np.zeros(len(cols), dtype=np.uint8)
-    forced_mask[list(forced)] = 1
+    forced_mask[[c for c in forced if 0 <= c < len(cols)]] = 1  # others never meet a column of ``order``
     as64 = lambda x: np.ascontiguousarray(x, dtype=np.int64)  # noqa: E731
     room = np.ones(n_rows) if room is None else room
     return elimination.compiled.gauss_secondary(
