@@ -1,10 +1,11 @@
 // Compiled form of kvi_core.disclosure.suppression.gauss_secondary (the secondary suppression by
-// fraction-free Gaussian elimination). It does exactly what the Python function does, step by step
-// and with the same pivots, hashes and tie-breaks, so both give the same cells; tests compare them on
-// random tables and on the demo tables. The Python function stays the reference and the fallback:
-// this module raises OverflowError when a number leaves 64 bits (Python's integers do not overflow)
-// and NotImplementedError in two cases that the demo tables never reach (a hash h2 of 0, a forced
-// column with no row to pivot on); the caller then runs the Python function.
+// fraction-free Gaussian elimination) and of the audit's exact step (intervals._equation_basis and
+// _classify). It does exactly what the Python functions do, step by step and with the same pivots,
+// hashes and tie-breaks, so both give the same cells; tests compare them on random tables, random
+// equation systems and real geography. The Python functions stay the reference and the fallback:
+// this module raises OverflowError when a number would leave 64 bits (Python's integers do not
+// overflow) and NotImplementedError in cases that the demo tables never reach (a hash h2 of 0, a
+// forced column with no row to pivot on, a row twice in one column); the caller then runs Python.
 //
 // Sparse vectors are (row, value) pairs sorted by row; a dict in Python. Only values matter, never a
 // dict's insertion order (every use is order-free or sorted), except the order in which a candidate's
