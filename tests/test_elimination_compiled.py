@@ -37,7 +37,8 @@ built = pytest.mark.skipif(elimination.compiled is None, reason="kvi was install
 
 def test_the_compiled_elimination_is_built():
     """`make test` runs where kvi is developed, with a compiler: a missing module means the build
-    failed quietly (setup.py makes it optional for users), and every run would be 6-8 times slower."""
+    failed quietly (setup.py makes it optional for users), and every suppression would take a third
+    to a half longer."""
     if os.environ.get(PURE_PYTHON):
         pytest.skip(f"{PURE_PYTHON} is set: the Python elimination is wanted")
     assert elimination.compiled is not None, (

@@ -214,7 +214,8 @@ CONTRADICTION = "de publiserte tallene henger ikke sammen (summene stemmer ikke)
 def _exact_step(eqs: list[_Item], targets: list[_Item]) -> tuple[list[_Item], dict[int, float], np.ndarray]:
     """``_equation_basis``'s independent equations and ``_classify``'s (derived, classes) of the
     targets, by the compiled elimination when there is one (the same results, several times as
-    fast), else, or where it gives up (beyond 64 bits), by the Python functions."""
+    fast), else, or where it gives up (a number beyond 64 bits, a variable twice in one row), by
+    the Python functions."""
     if elimination.engine() == "C++":
         try:
             return _exact_step_compiled(eqs, targets)

@@ -295,11 +295,12 @@ def gauss_secondary(
     forced: frozenset[int] = frozenset(),
 ) -> dict[int, tuple[int, ...]]:
     """``gauss_secondary_python``, run by the compiled module when kvi was built with it: the same
-    steps, pivots and hashes, so the same cells in the same order, 6-8 times as fast (measured on the
+    steps, pivots and hashes, so the same cells in the same order, 5-8 times as fast (measured on the
     national demo tables). The Python function runs instead when the module is missing, when
     ``KVI_PURE_PYTHON`` is set, or when the module gives up: a coefficient beyond 64 bits
     (OverflowError; Python's integers have no limit) or a case it leaves to Python
-    (NotImplementedError: a hash h2 of 0, a forced column with no row to pivot on)."""
+    (NotImplementedError: a hash h2 of 0, a forced column with no row to pivot on, a row twice in one
+    column)."""
     args = (cols, order, watch, hidden, truth, lower, n_rows, room, forced)
     if elimination.engine() == "C++":
         try:
