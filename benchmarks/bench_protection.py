@@ -6,12 +6,11 @@ run of the same extract in the same session, with the figures the suppression is
 Prints, per rule: wall time of `kvi compute` and of `kvi audit`, each as a ratio to
 `kvi compute --unsuppressed` (the median of three runs); hidden cells in the annual tables and in
 the three-year tables; and the share of kommuner with a shown måltall 1 (alle, innfridd) in the
-newest year, in the newest three-year period, and in either, per indicator. With --compare-python, each
-rule's `kvi compute` also runs with KVI_PURE_PYTHON=1 (the elimination in Python instead of the compiled
-module) right after the compiled run, and the tables of both runs are compared byte for byte.
-Nothing here is asserted; the machine is shared,
-so compare ratios, not seconds. Make an extract with `kvi demo-data --out demo.parquet` (five
-years) or `--aar 2024` (one national year).
+newest year, in the newest three-year period, and in either, per indicator. With --compare-python,
+each rule's `kvi compute` also runs with KVI_PURE_PYTHON=1 (the elimination in Python instead of the
+compiled module) right after the compiled run, and the published CSV tables of both runs are compared
+byte for byte. Nothing here is asserted; the machine is shared, so compare ratios, not seconds. Make
+an extract with `kvi demo-data --out demo.parquet` (five years) or `--aar 2024` (one national year).
 """
 
 from __future__ import annotations

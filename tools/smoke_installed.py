@@ -5,9 +5,9 @@
 Runs, in a new temporary folder outside the clone: ``kvi --version``, ``kvi demo-data`` (small),
 ``kvi compute``, ``kvi audit`` and ``kvi reports`` for one kommune, and checks that the wheel brought
 the compiled elimination (setup.py; its absence only slows kvi down, so nothing else would tell).
-Fails (exit 1) on a non-zero
-exit, on any stdout line that is not one of kvi's own, on a traceback, warning or solver banner on
-stderr, or on a missing report. Uses only the standard library.
+Fails (exit 1) on a non-zero exit, on any stdout line that is not one of kvi's own, on a traceback,
+warning or solver banner on stderr, on a missing report, or on a missing compiled module. Uses only
+the standard library.
 """
 
 from __future__ import annotations
