@@ -112,6 +112,8 @@ def _real_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_compiled_and_python_give_the_same_suppression_on_real_geography(monkeypatch):
     """The whole suppression (every round of elimination and intervals), once with each."""
     m, inner = _real_tables()
+    monkeypatch.delenv(PURE_PYTHON, raising=False)
+    assert elimination.engine() == "C++"
     with_cpp = suppress(inner, m)
     monkeypatch.setenv(PURE_PYTHON, "1")
     assert elimination.engine() == "Python"
