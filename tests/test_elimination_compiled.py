@@ -15,18 +15,15 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_audit import small_tables  # noqa: E402
+from test_suppression import gauss_problem  # noqa: E402
 
 from kvi_core import geography  # noqa: E402
 from kvi_core.disclosure import elimination  # noqa: E402
 from kvi_core.disclosure.elimination import PURE_PYTHON  # noqa: E402
-from kvi_core.disclosure.model import Layout, LinearTable  # noqa: E402
 from kvi_core.disclosure.suppression import (  # noqa: E402
-    _preference,
     gauss_secondary,
     gauss_secondary_compiled,
     gauss_secondary_python,
-    inner_vector,
-    published_cells,
     suppress,
 )
 from kvi_core.errors import KviInputError  # noqa: E402
@@ -47,18 +44,6 @@ def test_the_compiled_elimination_is_built():
     )
 
 
-def _problem(inner: pd.DataFrame, m: pd.DataFrame):
-    cells = published_cells(inner, m)
-    layout = Layout(m)
-    table = LinearTable.build(layout, cells, cells["antall"].to_numpy() == 0)
-    truth = inner_vector(layout, inner)
-    v = np.array([int(truth[list(r)].sum()) for r in table.cols])
-    lower = np.zeros(table.n_rows, dtype=np.int64)
-    lower[list(table.singleton_col())] = 1
-    order = [int(c) for c in np.argsort(_preference(cells, table, v), kind="stable") if v[c] >= 5]
-    return table, truth, v, lower, order
-
-
 def _same(a: dict, b: dict) -> None:
     assert list(a.items()) == list(b.items())
 
@@ -70,7 +55,7 @@ def test_compiled_and_python_elimination_hide_the_same_cells(table, rnd):
     """Random tables, a random part of the hidden cells watched (as in later rounds), random room
     above the bound for hidden rows (rule intervall) and some candidates forced to be published."""
     m, inner = table
-    tab, truth, v, lower, order = _problem(inner, m)
+    _, tab, truth, v, lower, order = gauss_problem(inner, m)
     primary = (v >= 1) & (v < 5)
     hidden = primary.copy()
     watch = [c for c in np.flatnonzero(primary).tolist() if rnd.random() < 0.7]
@@ -135,7 +120,7 @@ class _GivesUp:
 @pytest.mark.parametrize("error", [OverflowError, NotImplementedError])
 def test_python_takes_over_where_the_compiled_elimination_gives_up(monkeypatch, error):
     m, inner = small_tables_example()
-    tab, truth, v, lower, order = _problem(inner, m)
+    _, tab, truth, v, lower, order = gauss_problem(inner, m)
     primary = (v >= 1) & (v < 5)
     args = (tab.cols, order, np.flatnonzero(primary).tolist(), primary, truth, lower, tab.n_rows)
     fake = _GivesUp(error)
@@ -152,7 +137,7 @@ def test_pure_python_is_used_when_asked_or_when_the_module_is_missing(monkeypatc
     monkeypatch.setattr(elimination, "compiled", fake)
     monkeypatch.setenv(PURE_PYTHON, "1")
     m, inner = small_tables_example()
-    tab, truth, v, lower, order = _problem(inner, m)
+    _, tab, truth, v, lower, order = gauss_problem(inner, m)
     primary = (v >= 1) & (v < 5)
     gauss_secondary(tab.cols, order, np.flatnonzero(primary).tolist(), primary, truth, lower, tab.n_rows)
     assert fake.calls == 0 and elimination.engine() == "Python"

@@ -322,17 +322,24 @@ def test_suppressed_tables_pass_the_audit_and_the_reference(table):
     check_safe(suppress(inner, m), m)
 
 
-def _gauss_only(inner: pd.DataFrame, m: pd.DataFrame):
-    """Hidden flags per cell after primary + Gaussian elimination only, and the 0/1 model matrix."""
+def gauss_problem(inner: pd.DataFrame, m: pd.DataFrame):
+    """What the elimination of one table starts from: (cells, table, inner truth, column values,
+    lower bounds per row, candidates >= 5 in order of preference)."""
     cells = published_cells(inner, m)
     layout = Layout(m)
     table = LinearTable.build(layout, cells, cells["antall"].to_numpy() == 0)
     truth = inner_vector(layout, inner)
     v = np.array([int(truth[list(r)].sum()) for r in table.cols])
-    primary = (v >= 1) & (v < 5)
     lower = np.zeros(table.n_rows, dtype=np.int64)
     lower[list(table.singleton_col())] = 1
-    order = [c for c in np.argsort(_preference(cells, table, v), kind="stable") if v[c] >= 5]
+    order = [int(c) for c in np.argsort(_preference(cells, table, v), kind="stable") if v[c] >= 5]
+    return cells, table, truth, v, lower, order
+
+
+def _gauss_only(inner: pd.DataFrame, m: pd.DataFrame):
+    """Hidden flags per cell after primary + Gaussian elimination only, and the 0/1 model matrix."""
+    cells, table, truth, v, lower, order = gauss_problem(inner, m)
+    primary = (v >= 1) & (v < 5)
     sec = gauss_secondary(table.cols, order, np.flatnonzero(primary).tolist(), primary, truth, lower, table.n_rows)
     hidden = primary.copy()
     hidden[list(sec)] = True

@@ -397,6 +397,26 @@ struct Buffer {
     }
 };
 
+// The C++ exception being handled as the Python one (always nullptr, to return): called in a catch (...).
+PyObject* raise_current(const char* fn) {
+    try {
+        throw;
+    } catch (Overflow&) {
+        PyErr_Format(PyExc_OverflowError, "%s: a coefficient left 64 bits", fn);
+    } catch (Unsupported& u) {
+        PyErr_Format(PyExc_NotImplementedError, "%s: %s", fn, u.what);
+    } catch (Derivable& d) {
+        PyErr_Format(PyExc_AssertionError, "protected column %lld became derivable", (long long)d.col);
+    } catch (std::bad_alloc&) {
+        PyErr_NoMemory();
+    } catch (std::exception& e) {
+        PyErr_Format(PyExc_RuntimeError, "_gauss: %s", e.what());
+    } catch (...) {
+        PyErr_SetString(PyExc_RuntimeError, "_gauss: an unknown C++ exception");
+    }
+    return nullptr;
+}
+
 // An array of integers (numpy int64, or uint8 for flags), C-contiguous, of this item size.
 bool get(PyObject* obj, Buffer& buf, Py_ssize_t itemsize, const char* name) {
     if (PyObject_GetBuffer(obj, &buf.b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return false;
@@ -540,21 +560,8 @@ PyObject* gauss_secondary(PyObject*, PyObject* args) {
                 basis.add(std::move(q), s);
             }
         }
-    } catch (Overflow&) {
-        PyErr_SetString(PyExc_OverflowError, "gauss_secondary: a coefficient left 64 bits");
-        return nullptr;
-    } catch (Unsupported& u) {
-        PyErr_Format(PyExc_NotImplementedError, "gauss_secondary: %s", u.what);
-        return nullptr;
-    } catch (Derivable& d) {
-        PyErr_Format(PyExc_AssertionError, "protected column %lld became derivable", (long long)d.col);
-        return nullptr;
-    } catch (std::bad_alloc&) {
-        PyErr_NoMemory();
-        return nullptr;
-    } catch (std::exception& e) {
-        PyErr_Format(PyExc_RuntimeError, "_gauss: %s", e.what());
-        return nullptr;
+    } catch (...) {
+        return raise_current("gauss_secondary");
     }
     PyObject* out = PyDict_New();
     if (!out) return nullptr;
@@ -671,18 +678,8 @@ PyObject* equation_basis(PyObject*, PyObject* args) {
             out_vals.insert(out_vals.end(), v.val.begin(), v.val.end());
             out_ptr.push_back(i64(out_rows.size()));
         }
-    } catch (Overflow&) {
-        PyErr_SetString(PyExc_OverflowError, "equation_basis: a coefficient left 64 bits");
-        return nullptr;
-    } catch (Unsupported& u) {
-        PyErr_Format(PyExc_NotImplementedError, "equation_basis: %s", u.what);
-        return nullptr;
-    } catch (std::bad_alloc&) {
-        PyErr_NoMemory();
-        return nullptr;
-    } catch (std::exception& e) {
-        PyErr_Format(PyExc_RuntimeError, "_gauss: %s", e.what());
-        return nullptr;
+    } catch (...) {
+        return raise_current("equation_basis");
     }
     auto bytes = [](const std::vector<i64>& x) {
         return PyBytes_FromStringAndSize((const char*)x.data(), Py_ssize_t(x.size() * sizeof(i64)));

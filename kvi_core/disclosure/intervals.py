@@ -226,6 +226,7 @@ def _exact_step(eqs: list[_Item], targets: list[_Item]) -> tuple[list[_Item], di
 
 
 def _csr(items: list[_Item]) -> tuple[np.ndarray, np.ndarray]:
+    """The items' variables as (start, variables), CSR-style."""
     ptr = np.zeros(len(items) + 1, dtype=np.int64)
     np.cumsum([len(it.var) for it in items], out=ptr[1:])
     flat = np.concatenate([it.var for it in items]).astype(np.int64) if items else np.zeros(0, dtype=np.int64)
@@ -700,10 +701,8 @@ class _Block:
         self.need_up = np.array([need.up.get(t.col, -np.inf) for t in tgs], dtype=float)
         self.plain = (self.need_w <= 1) & ~np.isfinite(self.need_up)
         self.margin = np.where(self.plain, 0.0, 1.0)  # primary cells under rule intervall
-        ptr = np.cumsum([0] + [len(t.var) for t in tgs])
-        self.tmat = sparse.csr_matrix(
-            (np.ones(int(ptr[-1])), np.concatenate([t.var for t in tgs]), ptr), shape=(len(tgs), len(self.lower))
-        )
+        ptr, idx = _csr(tgs)
+        self.tmat = sparse.csr_matrix((np.ones(int(ptr[-1])), idx, ptr), shape=(len(tgs), len(self.lower)))
         self.const = np.array([t.rhs for t in tgs])
         self.lp_lo = np.full(len(tgs), np.inf)
         self.lp_hi = np.full(len(tgs), -np.inf)

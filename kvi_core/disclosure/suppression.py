@@ -37,7 +37,15 @@ import pandas as pd
 
 from kvi_core.disclosure import elimination
 from kvi_core.disclosure.elimination import SpanBasis, eliminate
-from kvi_core.disclosure.intervals import INTERVALL, AuditStats, Pinned, Requirement, Witness, pinned_cells
+from kvi_core.disclosure.intervals import (
+    INTERVALL,
+    AuditStats,
+    Pinned,
+    Requirement,
+    Witness,
+    column_rows,
+    pinned_cells,
+)
 from kvi_core.disclosure.model import N_CAT, PER_UNIT, Layout, LinearTable
 from kvi_core.disclosure.screening import row_zones, short_by_zones
 from kvi_core.geography import NIVA_ORDER
@@ -322,9 +330,7 @@ def gauss_secondary_compiled(
     forced: frozenset[int] = frozenset(),
 ) -> dict[int, tuple[int, ...]]:
     """``gauss_secondary_python`` in C++ (``_gauss.cpp``, which raises where it gives up; see above)."""
-    ptr = np.zeros(len(cols) + 1, dtype=np.int64)
-    np.cumsum([len(rows) for rows in cols], out=ptr[1:])
-    flat = np.fromiter((r for rows in cols for r in rows), dtype=np.int64, count=int(ptr[-1]))
+    ptr, flat = column_rows(cols)  # remembered: the audit of the same round reads them too
     w1, w2 = hash_weights(n_rows)
     forced_mask = np.zeros(len(cols), dtype=np.uint8)
     forced_mask[[c for c in forced if 0 <= c < len(cols)]] = 1  # others never meet a column of ``order``
