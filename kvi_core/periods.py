@@ -22,6 +22,7 @@ all years only for the rest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,7 @@ from kvi_core.disclosure.screening import row_zones, settled_cheaply, short_by_z
 from kvi_core.disclosure.suppression import (
     INTERVAL,
     LINK,
+    RoundFigures,
     SuppressionPlan,
     _preference,
     add_explanation,
@@ -84,9 +86,16 @@ def _period_regions(period: tuple[int, int, int], regioner: pd.DataFrame) -> pd.
     return out
 
 
-def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, threshold: int, rule: str) -> pd.DataFrame:
+def suppress_periods(
+    years: dict[int, YearTable],
+    regioner: pd.DataFrame,
+    threshold: int,
+    rule: str,
+    on_round: Callable[[RoundFigures], None] | None = None,
+) -> pd.DataFrame:
     """Every cell of every three-year period (``PERIOD_COLUMNS``), with its pattern chosen jointly
-    with the fixed annual patterns. ``attrs["prikking"]`` has the run figures."""
+    with the fixed annual patterns. ``attrs["prikking"]`` has the run figures. ``on_round`` is told
+    how every round goes (``SuppressionPlan.on_round``): at national size a round takes minutes."""
     periods = periods_of(years)
     if not periods:
         return pd.DataFrame(columns=PERIOD_COLUMNS)
@@ -217,6 +226,7 @@ def suppress_periods(years: dict[int, YearTable], regioner: pd.DataFrame, thresh
         exact=False,
         screen=screen,
         prove=prove,
+        on_round=on_round,
     )
     hidden, _ = plan.run()
 

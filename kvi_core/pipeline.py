@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,7 +202,7 @@ def _outputs(
     if unsuppressed:
         cells_of = {(j.indikator, j.aar): aggregate(j.inner, j.members) for j in work}
     else:
-        settings = runner.Settings(threshold, rule, regioner, linked)
+        settings = runner.Settings(threshold, rule, regioner, linked, None if quiet else time.time())
         if not quiet:
             n_periods = len(specs) * len(periods_of(years)) if linked else 0
             print(

@@ -91,6 +91,42 @@ def test_compute_without_three_year_figures_and_with_workers(tmp_path):
     assert main(["audit", str(two)]) == 0
 
 
+def test_compute_tells_each_round_of_the_three_year_stage_from_its_workers(tmp_path):
+    """With worker processes (--jobs 2), every indicator's three-year stage prints its rounds on the
+    run's stderr (from the worker, whose stderr is the run's): first what the screening settled,
+    last that every hidden cell holds the rule."""
+    from kvi_core.cli import main
+
+    extract = tmp_path / "d.csv"
+
+    assert main(["demo-data", "--out", str(extract), "--aar", "2022-2024", "--personer", "800", "--seed", "3"]) == 0
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kvi_core",
+            "compute",
+            "--input",
+            str(extract),
+            "--out",
+            str(tmp_path / "ut"),
+            "--jobs",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stderr
+    rounds = [ln for ln in r.stderr.splitlines() if " treårsperioder, runde " in ln]
+    assert all(ln.startswith("kvi: prikking ") for ln in rounds)
+    for ind in ("arbeid_utdanning_bistand", "kultur_fritid_transport"):
+        mine = [ln for ln in rounds if ln.startswith(f"kvi: prikking {ind} treårsperioder, runde ")]
+        assert len(mine) >= 2 and "resten kontrolleres samlet" in mine[0], r.stderr
+        assert "alle holder regelen" in mine[-1] and all("alle holder regelen" not in ln for ln in mine[:-1])
+
+
 def test_an_error_in_a_worker_process_reaches_the_caller(tmp_path):
     """A job that fails in a worker process (here: an unknown rule) ends the run with that job's
     own error, and the other workers are stopped."""

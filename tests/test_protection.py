@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pandas as pd
@@ -176,6 +177,44 @@ def test_period_pools_small_counts_into_a_shown_headline():
         kom["antall"] == 6 * np.where(kom["kategori"] == "nevner", 4, 1) * np.where(kom["aldersgruppe"] == "alle", 3, 1)
     ).all()
     assert set(per.loc[per["hidden"], "reason"]) <= {"primær", "eliminasjon", "intervall", "kobling"}
+
+
+def test_the_three_year_stage_tells_every_round_as_it_ends():
+    """At national size a round of the three-year stage takes minutes and the stage's own progress
+    line comes only at its end: ``on_round`` hears every round after its screening and at its end
+    (the last with nothing short), and ``runner.round_progress`` makes each a bokmål line."""
+    from kvi_core.disclosure.runner import round_progress
+    from kvi_core.disclosure.suppression import RoundFigures
+
+    small = {("0103", a, c): 2 for a in INNER_AGE_GROUPS for c in CATEGORIES}
+    small[("0101", "18-66", "delvis")] = 1
+    tables, regioner = _years({2021: small, 2022: small, 2023: small})
+    calls: list[RoundFigures] = []
+    per = suppress_periods(tables, regioner, 5, "intervall", on_round=calls.append)
+    rounds = per.attrs["prikking"]["runder"]
+    assert [(f.runde, f.short is None) for f in calls] == [(r, s) for r in range(1, rounds + 1) for s in (True, False)]
+    ends = calls[1::2]
+    assert calls[0].audited > 0 and (ends[-1].short, ends[-1].added) == (0, 0)
+    assert all(f.short > 0 and f.added > 0 for f in ends[:-1])
+    assert all(0 <= f.screened <= f.audited for f in calls)
+    lines: list[str] = []
+    tell = round_progress("aub", time.time() - 61.2, lines.append)
+    for f in [
+        RoundFigures(1, 120, 100),
+        RoundFigures(1, 120, 100, 3, 2),
+        RoundFigures(2, 5, 0, 1, 1),
+        RoundFigures(3, 6, 6),
+        RoundFigures(3, 6, 6, 0, 0),
+    ]:
+        tell(f)
+    assert lines == [
+        "aub treårsperioder, runde 1: 100 av 120 prikkede celler avgjort år for år og fylke for fylke, "
+        "resten kontrolleres samlet (61 s)",
+        "aub treårsperioder, runde 1: 120 prikkede celler kontrollert, 3 for snevre, prikker 2 celler til (61 s)",
+        "aub treårsperioder, runde 2: 5 prikkede celler kontrollert, 1 for snevre, prikker 1 celle til (61 s)",
+        "aub treårsperioder, runde 3: alle 6 prikkede celler avgjort år for år og fylke for fylke (61 s)",
+        "aub treårsperioder, runde 3: 6 prikkede celler kontrollert, alle holder regelen (61 s)",
+    ]
 
 
 def _published(cells: pd.DataFrame) -> pd.DataFrame:

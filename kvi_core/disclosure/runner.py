@@ -43,6 +43,9 @@ class Settings:
     rule: str
     regioner: pd.DataFrame  # every year's regions (aar, unit, niva, region, region_navn)
     linked: bool  # suppress the three-year periods too
+    # the run's start (``time.time()``, which the worker processes share): when given, a line on
+    # stderr at the end of every round of a three-year stage, its time counted from then
+    progress_since: float | None = None
 
 
 def default_jobs(rows: int) -> int:
@@ -92,7 +95,30 @@ def periods(indikator: str, years: dict[int, tuple[AnnualJob, pd.DataFrame]], s:
     from kvi_core.periods import YearTable, suppress_periods
 
     tables = {aar: YearTable(aar, job.inner, job.members, cells) for aar, (job, cells) in years.items()}
-    return suppress_periods(tables, s.regioner, s.threshold, s.rule)
+    tell = None if s.progress_since is None else round_progress(indikator, s.progress_since)
+    return suppress_periods(tables, s.regioner, s.threshold, s.rule, on_round=tell)
+
+
+def round_progress(indikator: str, since: float, emit: Callable[[str], None] | None = None) -> Callable:
+    """``suppress_periods(on_round=...)``: a line for each step of one indicator's three-year
+    stage (``suppression.RoundFigures``: the screening, the end of a round), its time counted from
+    ``since`` (``time.time()``), to ``emit`` (default ``stderr_progress``; in a worker process too,
+    whose stderr is the run's). At national size a round takes minutes, and the stage's own
+    ``[k/n]`` line comes only at its end."""
+    emit = emit if emit is not None else stderr_progress
+
+    def tell(f) -> None:
+        if f.short is None and f.screened == f.audited:
+            what = f"alle {f.audited} prikkede celler avgjort år for år og fylke for fylke"
+        elif f.short is None:
+            what = f"{f.screened} av {f.audited} prikkede celler avgjort år for år og fylke for fylke, resten kontrolleres samlet"
+        elif f.short:
+            what = f"{f.audited} prikkede celler kontrollert, {f.short} for snevre, prikker {f.added} {'celle' if f.added == 1 else 'celler'} til"
+        else:
+            what = f"{f.audited} prikkede celler kontrollert, alle holder regelen"
+        emit(f"{indikator} treårsperioder, runde {f.runde}: {what} ({time.time() - since:.0f} s)")
+
+    return tell
 
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h

@@ -447,6 +447,17 @@ def _narrows_hidden(
 # --- Gauss + interval rounds -------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RoundFigures:
+    """How a round of ``SuppressionPlan.run`` went, for progress lines."""
+
+    runde: int
+    audited: int  # hidden cells to audit this round
+    screened: int  # of them settled by the cheaper screening (``SuppressionPlan.screen``)
+    short: int | None = None  # of them short of the rule; None: the audit is still to come
+    added: int = 0  # cells hidden to cover those
+
+
 @dataclass
 class SuppressionPlan:
     """Runs elimination and interval audit until every hidden cell meets the rule.
@@ -475,6 +486,9 @@ class SuppressionPlan:
     # left undecided (screening.short_by_zones): (published, targets, need=, stats=) -> shortfalls;
     # only the rest get their own LPs over the whole table
     prove: Callable[..., list[Pinned]] | None = None
+    # told how a round goes (``RoundFigures``): after the screening (when there is one) and at its
+    # end; the three-year stage's progress, whose rounds take minutes at national size
+    on_round: Callable[[RoundFigures], None] | None = None
     rounds: int = 0
     reason: dict[int, str] = field(default_factory=dict)  # hidden column -> arsak
     protects: dict[int, tuple[int, ...]] = field(default_factory=dict)  # hidden column -> what it protects
@@ -537,8 +551,10 @@ class SuppressionPlan:
             hidden[list(added)] = True
             fresh = set(new) | set(added)
             targets = (targets | fresh) if self.rounds > 1 else set(np.flatnonzero(hidden).tolist())
+            audited = len(targets)
             if self.screen is not None:
                 targets -= self.screen(~hidden, sorted(targets), need, self.audit, self.shown)
+                self._tell(RoundFigures(self.rounds, audited, audited - len(targets)))
             prove = None
             if self.prove is not None:
                 prove = functools.partial(self.prove, ~hidden, need=need, stats=self.audit)
@@ -558,12 +574,18 @@ class SuppressionPlan:
             )
             if not pins:  # every hidden cell met the rule when last audited, and still does (above)
                 self.audited = True
+                self._tell(RoundFigures(self.rounds, audited, audited - len(targets), 0, 0))
                 return hidden, primary
             new = self._cover(pins, hidden, single, fixed)
             for c, what in new.items():
                 self.reason[c], self.protects[c] = INTERVAL, what
+            self._tell(RoundFigures(self.rounds, audited, audited - len(targets), len(pins), len(new)))
             targets = {p.col for p in pins}
         raise RuntimeError(f"prikking: fortsatt celler som ikke er beskyttet etter {MAX_ROUNDS} runder")
+
+    def _tell(self, figures: RoundFigures) -> None:
+        if self.on_round is not None:
+            self.on_round(figures)
 
     def _candidates(
         self, pin: Pinned, hidden: np.ndarray, single: dict[int, int], fixed: np.ndarray, again: bool
