@@ -98,7 +98,6 @@ def test_compute_tells_each_round_of_the_three_year_stage_from_its_workers(tmp_p
     from kvi_core.cli import main
 
     extract = tmp_path / "d.csv"
-
     assert main(["demo-data", "--out", str(extract), "--aar", "2022-2024", "--personer", "800", "--seed", "3"]) == 0
     r = subprocess.run(
         [

@@ -43,8 +43,8 @@ class Settings:
     rule: str
     regioner: pd.DataFrame  # every year's regions (aar, unit, niva, region, region_navn)
     linked: bool  # suppress the three-year periods too
-    # the run's start (``time.time()``, which the worker processes share): when given, a line on
-    # stderr at the end of every round of a three-year stage, its time counted from then
+    # the run's start (``time.time()``, which the worker processes share): when given, lines on
+    # stderr as each round of a three-year stage goes (``round_progress``), timed from then
     progress_since: float | None = None
 
 
